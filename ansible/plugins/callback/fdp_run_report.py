@@ -1,0 +1,81 @@
+"""Callback plugin fdp_run_report: one JSON line per playbook run, for tests and timing.
+
+Enabled in ansible.cfg but inert unless the environment variable FDP_RUN_REPORT names a file.
+Each run appends {"playbook", "check_mode", "changed": [{"host", "task"}], "failed": [...],
+"unreachable": [...], "seconds"} to that file. Molecule's verify step reads it to prove that the
+check-mode pass after converge reported no change (molecule's own `check` action does not assert
+that), and `make lab` uses it to report the wall time of a deploy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from ansible import context
+from ansible.plugins.callback import CallbackBase
+
+DOCUMENTATION = """
+name: fdp_run_report
+type: aggregate
+short_description: append a JSON summary of each playbook run to $FDP_RUN_REPORT
+description:
+  - Records which tasks changed or failed on which host, whether the run was in check mode,
+    and its wall time. Does nothing unless FDP_RUN_REPORT is set.
+requirements:
+  - enabled in ansible.cfg callbacks_enabled
+"""
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "fdp_run_report"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._path = os.environ.get("FDP_RUN_REPORT")
+        self._start = time.monotonic()
+        self._playbook = None
+        self._changed: list[dict[str, str]] = []
+        self._failed: list[dict[str, str]] = []
+        self._unreachable: list[str] = []
+
+    def v2_playbook_on_start(self, playbook):
+        self._playbook = os.path.basename(playbook._file_name)
+        self._start = time.monotonic()
+
+    def _record(self, bucket, result):
+        bucket.append({"host": result._host.get_name(), "task": result._task.get_name()})
+
+    def v2_runner_on_ok(self, result):
+        if result._result.get("changed"):
+            self._record(self._changed, result)
+
+    def v2_runner_item_on_ok(self, result):
+        # Loop items are summarised by v2_runner_on_ok of the task itself.
+        return
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        if not ignore_errors:
+            self._record(self._failed, result)
+
+    def v2_runner_on_unreachable(self, result):
+        self._unreachable.append(result._host.get_name())
+
+    def v2_playbook_on_stats(self, stats):
+        if not self._path:
+            return
+        entry = {
+            "playbook": self._playbook,
+            "check_mode": bool(context.CLIARGS.get("check", False)),
+            "changed": self._changed,
+            "failed": self._failed,
+            "unreachable": self._unreachable,
+            "hosts": sorted(stats.processed.keys()),
+            "seconds": round(time.monotonic() - self._start, 2),
+        }
+        with open(self._path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, sort_keys=True) + "\n")

@@ -1,0 +1,131 @@
+"""Behaviour of the OS baseline on real lab hosts (containers: kernel settings not applied)."""
+
+from __future__ import annotations
+
+import pytest
+from fdp_testinfra import last_check_mode_run, read_json
+
+STATUS = "/etc/fdp/baseline/status.json"
+
+
+def test_check_mode_after_converge_changed_nothing():
+    run = last_check_mode_run()
+    assert run["failed"] == [] and run["unreachable"] == []
+    assert run["changed"] == [], f"check mode would change: {run['changed']}"
+    assert set(run["hosts"]) >= {"bl1", "bl2", "bl3"}
+
+
+def test_no_failed_units(host):
+    state = host.run("systemctl is-system-running").stdout.strip()
+    failed = host.run("systemctl --failed --no-legend --plain").stdout.strip()
+    assert state == "running", failed
+
+
+@pytest.mark.parametrize("pkg", ["chrony", "nftables", "ca-certificates", "python3-apt", "acl"])
+def test_packages(host, pkg):
+    assert host.package(pkg).is_installed
+
+
+def test_journald_runs_with_the_platform_limits(host):
+    config = host.run("systemd-analyze cat-config systemd/journald.conf").stdout
+    assert "SystemMaxUse=2G" in config and "RateLimitBurst=20000" in config
+    # The running journald was (re)started after the drop-in was written, so it uses it.
+    started = int(host.run("date -d \"$(systemctl show -P ActiveEnterTimestamp systemd-journald)\" +%s").stdout)
+    written = host.file("/etc/systemd/journald.conf.d/60-fdp.conf").mtime.timestamp()
+    assert started >= int(written)
+    assert host.file("/var/log/journal").is_directory  # Storage=persistent
+
+
+def test_chrony_configured_enabled_and_honestly_not_running_in_a_container(host):
+    conf = host.file("/etc/chrony/chrony.conf").content_string
+    assert "pool 2.debian.pool.ntp.org iburst" in conf and "makestep 1 3" in conf
+    svc = host.service("chrony")
+    assert svc.is_enabled
+    # The clock belongs to the container's host: systemd skipped the unit on its condition.
+    assert not svc.is_running
+    assert "ConditionCapability=CAP_SYS_TIME" in host.run("systemctl status chrony").stdout
+    assert read_json(host, STATUS)["time_sync_running"] is False
+
+
+def sysctl_live(host, key):
+    return host.file("/proc/sys/" + key.replace(".", "/")).content_string.split()
+
+
+def test_network_namespace_sysctls_are_applied_live(host):
+    assert sysctl_live(host, "net.core.somaxconn") == ["8192"]  # override wins over 4096
+    assert sysctl_live(host, "net.ipv4.tcp_keepalive_time") == ["300"]
+    assert sysctl_live(host, "net.ipv4.tcp_rmem") == ["4096", "131072", "16777216"]
+    persisted = host.file("/etc/sysctl.d/60-fdp.conf").content_string
+    assert "net.core.somaxconn = 8192" in persisted
+    assert "tcp_mtu_probing" not in persisted  # removed by a null override
+    assert "vm." not in persisted and "fs." not in persisted
+
+
+def test_kernel_sysctls_rendered_not_applied(host):
+    status = read_json(host, STATUS)
+    assert status["in_container"] is True and status["kernel_managed"] is False
+    rendered = host.file("/etc/fdp/baseline/not-applied/60-fdp-host.conf").content_string
+    for line in ("vm.swappiness = 1", "vm.max_map_count = 262144", "fs.file-max = 4194304",
+                 "net.core.rmem_max = 16777216"):
+        assert line in rendered
+    assert status["sysctl_not_applied"]["vm.swappiness"] == "1"
+    # Nothing pretends: the live value is still the container host's, which we did not set.
+    live = sysctl_live(host, "vm.max_map_count")
+    assert live != ["262144"] or status["sysctl_not_applied"]["vm.max_map_count"] == "262144"
+    assert not host.file("/etc/sysctl.d/60-fdp-host.conf").exists
+    # And the write really is impossible here, which is why it was not attempted.
+    assert host.run("sysctl -w vm.swappiness=1").rc != 0
+
+
+def test_limits_rendered_not_applied_above_the_host_cap(host):
+    status = read_json(host, STATUS)
+    assert status["limits_applied"] is False
+    assert status["limits_over_host_cap"]["nofile"] == "1048576 > 20000"
+    assert not host.file("/etc/security/limits.d/90-fdp.conf").exists
+    rendered = host.file("/etc/fdp/baseline/not-applied/90-fdp-limits.conf").content_string
+    assert "root     hard  nofile     1048576" in rendered
+    # Logins still work and get the host's limit, not an error.
+    assert host.run("sh -c 'ulimit -Hn'").stdout.strip() == "20000"
+
+
+def test_thp_and_swap_policy_rendered_not_applied(host):
+    assert not host.file("/etc/systemd/system/fdp-thp.service").exists
+    unit = host.file("/etc/fdp/baseline/not-applied/fdp-thp.service").content_string
+    assert "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled" in unit
+    status = read_json(host, STATUS)
+    assert status["thp_applied"] is False and status["swap_applied"] is False
+
+
+def test_directory_convention(host):
+    for path in ("/opt/fdp", "/etc/fdp", "/var/lib/fdp", "/var/log/fdp"):
+        d = host.file(path)
+        assert d.is_directory and d.user == "root" and d.mode == 0o755
+
+
+def test_service_account_convention(host):
+    user = host.user("fdpdemo")
+    assert user.exists and user.shell == "/usr/sbin/nologin" and user.home == "/var/lib/fdp/fdpdemo"
+    assert "fdp" in user.groups
+    assert user.uid < 1000  # system account
+    assert host.run("passwd -S fdpdemo").stdout.split()[1] == "L"  # locked password
+    expected = {
+        "/etc/fdp/fdpdemo": ("root", "fdpdemo"),
+        "/var/lib/fdp/fdpdemo": ("fdpdemo", "fdpdemo"),
+        "/var/log/fdp/fdpdemo": ("fdpdemo", "fdpdemo"),
+    }
+    for path, (owner, group) in expected.items():
+        d = host.file(path)
+        assert d.is_directory and (d.user, d.group, d.mode) == (owner, group, 0o750), path
+
+
+def test_each_host_has_its_own_identity(host):
+    # Shared base image, own overlay: hostname, machine-id and host keys differ per host.
+    name = host.backend.get_hostname()
+    assert host.run("hostname").stdout.strip() == name
+    machine_id = host.file("/etc/machine-id").content_string.strip()
+    assert len(machine_id) == 32
+    assert machine_id not in SEEN_IDS.values()
+    SEEN_IDS[name] = machine_id
+
+
+SEEN_IDS: dict[str, str] = {}

@@ -132,7 +132,16 @@ def _type_error(value: Any, wanted: str) -> str | None:
     shown = repr(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    return f"must be of type {wanted}, got {type(value).__name__} {shown}"
+    return f"must be of type {wanted}, got {_type_name(value)} {shown}"
+
+
+def _type_name(value: Any) -> str:
+    """Plain type names: Ansible hands over tagged subclasses of the builtin types."""
+    for kind, name in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"),
+                       (Mapping, "dict"), (list, "list")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
 
 
 def _format_error(name: str, value: Any) -> str | None:

@@ -1,0 +1,83 @@
+# FOSS Data Platform - one task runner for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the project needs on the machine that runs it (as root).
+APT_PACKAGES := python3 python3-venv git make systemd-container debootstrap iproute2 nftables \
+	openssh-client shellcheck procps util-linux
+LAB_HOSTS ?= 3
+SCENARIOS ?= baseline
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Lab inventory path written by scripts/lab (git-ignored).
+export LAB_INVENTORY := $(CURDIR)/inventories/lab/hosts.yml
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
+
+# --- set-up ---------------------------------------------------------------------------------
+.cache/apt.stamp: Makefile
+	@mkdir -p .cache
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@touch $@
+
+$(BIN)/.stamp: requirements.txt constraints.txt | .cache/apt.stamp
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@touch $@
+
+.collections/.stamp: ansible/requirements.yml scripts/install-collections $(BIN)/.stamp
+	$(BIN)/python scripts/install-collections
+	@touch $@
+
+.PHONY: setup
+setup: .cache/apt.stamp $(BIN)/.stamp .collections/.stamp ## Install apt packages, the pinned Python tools (.venv) and collections
+
+# --- lab --------------------------------------------------------------------------------------
+.PHONY: lab
+lab: setup ## Bring up the lab ($(LAB_HOSTS) hosts) and deploy site.yml onto it
+	scripts/lab up $(LAB_HOSTS)
+	FDP_RUN_REPORT=$(CURDIR)/.lab/deploy-report.jsonl ansible-playbook -i inventories/lab site.yml
+	@scripts/lab status
+	@$(BIN)/python scripts/report-run .lab/deploy-report.jsonl
+	@echo "Reach a host with: scripts/lab ssh lab1   (inventory: inventories/lab)"
+
+.PHONY: lab-up lab-down lab-status
+lab-up: setup ## Start the lab hosts only
+	scripts/lab up $(LAB_HOSTS)
+lab-down: ## Stop the lab and remove its hosts, bridge and overlays
+	scripts/lab down
+lab-status: ## Show the lab hosts
+	scripts/lab status
+
+# --- tests ------------------------------------------------------------------------------------
+.PHONY: test lint unit lab-test molecule
+test: lint unit lab-test molecule ## Everything CI runs: lint, unit tests, lab tests, Molecule scenarios
+
+lint: setup ## ansible-lint (production), yamllint (strict), shellcheck, syntax check
+	yamllint --strict .
+	ansible-lint --profile production
+	shellcheck scripts/lab .ci/run
+	ansible-playbook -i inventories/sample --syntax-check site.yml
+
+unit: setup ## Unit tests (filters, validation, rendering, role contracts)
+	pytest tests/unit
+
+lab-test: setup ## Tests of scripts/lab and the preflight stage (real lab hosts)
+	pytest tests/lab
+
+molecule: setup ## Molecule scenarios on real lab hosts (SCENARIOS="baseline ...")
+	for s in $(SCENARIOS); do molecule test -s $$s; done
+
+.PHONY: clean
+clean: lab-down ## Stop the lab and remove the virtualenv, collections and caches
+	rm -rf $(VENV) .collections .cache .lab

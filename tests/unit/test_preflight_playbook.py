@@ -1,0 +1,128 @@
+"""The preflight stage as users run it: bad inventories fail early, with one clear message each,
+before any host is contacted, and change nothing. Every run forces ansible_connection=local:
+the inventories use documentation addresses, which must never be contacted."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO, read_report, run_playbook
+
+GOOD_VARS = """
+platform_environment: test
+platform_admin_cidrs: [198.51.100.0/24]
+"""
+
+
+def make_inventory(tmp_path: Path, hosts_yml: str, group_vars: str = GOOD_VARS) -> Path:
+    inv = tmp_path / "inv"
+    (inv / "group_vars").mkdir(parents=True)
+    (inv / "hosts.yml").write_text(textwrap.dedent(hosts_yml), encoding="utf-8")
+    (inv / "group_vars" / "all.yml").write_text(textwrap.dedent(group_vars), encoding="utf-8")
+    return inv
+
+
+def preflight(inv: Path, tmp_path: Path):
+    report = tmp_path / "report.jsonl"
+    result = run_playbook("ansible/playbooks/preflight.yml", inv, "-e", "ansible_connection=local",
+                          "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", report=report)
+    return result, read_report(report)
+
+
+def test_sample_inventory_passes(tmp_path):
+    result, runs = preflight(REPO / "inventories" / "sample", tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "inventory and variables of 15 host(s) are valid" in result.stdout
+    assert runs[-1]["changed"] == [] and runs[-1]["failed"] == []
+
+
+CASES = {
+    "unknown group": (
+        """
+        all:
+          children:
+            kafka_brokers:
+              hosts:
+                k1: {ansible_host: 198.51.100.5}
+        """,
+        GOOD_VARS,
+        ["'kafka_brokers' is not a platform group (did you mean 'kafka_broker'?)"],
+    ),
+    "host without address": (
+        """
+        all:
+          children:
+            minio:
+              hosts:
+                store1: {}
+        """,
+        GOOD_VARS,
+        ["host 'store1' has no address: set ansible_host"],
+    ),
+    "duplicate address": (
+        """
+        all:
+          children:
+            minio:
+              hosts:
+                store1: {ansible_host: 198.51.100.5}
+                store2: {ansible_host: 198.51.100.5}
+        """,
+        GOOD_VARS,
+        ["hosts 'store1' and 'store2' have the same address 198.51.100.5"],
+    ),
+    "missing required variables": (
+        """
+        all:
+          children:
+            minio:
+              hosts:
+                store1: {ansible_host: 198.51.100.5}
+        """,
+        "common_swap: 'off'\n",
+        ["host store1: required variable 'platform_environment' is not set (declared in roles/platform)",
+         "host store1: required variable 'platform_admin_cidrs' is not set"],
+    ),
+    "wrong types and formats": (
+        """
+        all:
+          children:
+            minio:
+              hosts:
+                store1: {ansible_host: 198.51.100.5, common_limits: lots}
+                store2: {ansible_host: 198.51.100.6}
+        """,
+        GOOD_VARS + "common_thp: sometimes\nplatform_base_dir: opt/fdp\nplatform_admin_cidrs: [10.0.0.0/33]\n",
+        ["host store1: variable 'common_limits' must be of type dict, got str 'lots' (declared in roles/common)",
+         "hosts store1, store2: variable 'common_thp' must be one of madvise, never, always, got 'sometimes'",
+         "hosts store1, store2: variable 'platform_base_dir' must be an absolute path, got 'opt/fdp'",
+         "hosts store1, store2: variable 'platform_admin_cidrs' has entries that are not CIDR networks: 10.0.0.0/33"],
+    ),
+    "bad environment name": (
+        """
+        all:
+          children:
+            minio:
+              hosts:
+                store1: {ansible_host: 198.51.100.5}
+        """,
+        "platform_environment: My Env\nplatform_admin_cidrs: [198.51.100.0/24]\n",
+        ["host store1: variable 'platform_environment' must be a short lower-case name"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_inventory_fails_early_with_clear_messages(case, tmp_path):
+    hosts_yml, group_vars, messages = CASES[case]
+    result, runs = preflight(make_inventory(tmp_path, hosts_yml, group_vars), tmp_path)
+    assert result.returncode != 0
+    out = " ".join(result.stdout.split())  # undo line folding
+    assert "nothing was changed" in out
+    for message in messages:
+        assert message in out, f"{message!r} not in:\n{result.stdout}"
+    # Only the controller took part, and it changed nothing.
+    assert runs[-1]["changed"] == [] and runs[-1]["hosts"] == ["localhost"]

@@ -1,0 +1,105 @@
+"""House rules every role keeps: argument spec = defaults, README, short task files, managed
+templates, namespaced variables, and lab image coverage of the packages roles install."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import REPO
+
+ROLES = sorted(p for p in (REPO / "roles").iterdir() if p.is_dir())
+MAX_TASK_FILE_LINES = 80
+
+
+def load_defaults(role: Path) -> dict:
+    data: dict = {}
+    main = role / "defaults" / "main.yml"
+    files = [main] if main.is_file() else sorted((role / "defaults" / "main").glob("*.yml"))
+    for path in files:
+        data.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return data
+
+
+def spec_options(role: Path, entry: str = "main") -> dict:
+    spec = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    return spec["argument_specs"][entry].get("options") or {}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_argument_spec_documents_exactly_the_defaults(role):
+    defaults = set(load_defaults(role))
+    options = spec_options(role)
+    required = {k for k, v in options.items() if v.get("required")}
+    assert defaults == set(options) - required, (
+        f"only in defaults: {sorted(defaults - set(options))}; only in spec: {sorted(set(options) - required - defaults)}"
+    )
+    for name, option in options.items():
+        assert option.get("description"), f"{name} has no description"
+        assert option.get("type"), f"{name} has no type"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_variables_are_namespaced(role):
+    prefix = "platform_" if role.name == "platform" else f"{role.name}_"
+    for name in load_defaults(role):
+        assert name.startswith(prefix), f"{role.name}: default {name} lacks prefix {prefix}"
+    vars_file = role / "vars" / "main.yml"
+    if vars_file.is_file():
+        for name in yaml.safe_load(vars_file.read_text(encoding="utf-8")) or {}:
+            assert name.startswith(f"_{role.name}_"), f"{role.name}: private var {name} must start with _{role.name}_"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda p: p.name)
+def test_role_has_readme_with_the_essentials(role):
+    readme = (role / "README.md").read_text(encoding="utf-8")
+    for heading in ("## Requirements", "## Example", "## Pitfalls", "## Variables"):
+        assert heading in readme, f"{role.name}/README.md lacks {heading}"
+
+
+@pytest.mark.parametrize("task_file", sorted(REPO.glob("roles/*/tasks/*.yml")), ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_task_files_stay_short(task_file):
+    assert len(task_file.read_text(encoding="utf-8").splitlines()) <= MAX_TASK_FILE_LINES
+
+
+@pytest.mark.parametrize("template", sorted(REPO.glob("roles/*/templates/**/*.j2")), ids=lambda p: p.name)
+def test_templates_are_visibly_managed_and_mirror_their_target(template):
+    assert template.read_text(encoding="utf-8").startswith("{{ ansible_managed | comment }}")
+    # roles/<role>/templates/<absolute target path>.j2
+    assert template.relative_to(REPO).parts[3] in ("etc", "usr", "opt", "var"), (
+        f"{template}: the template path should mirror its target path"
+    )
+
+
+def image_packages() -> set[str]:
+    text = (REPO / "scripts" / "lab.d" / "image-packages.txt").read_text(encoding="utf-8")
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
+
+
+def test_lab_image_carries_every_baseline_package():
+    missing = set(load_defaults(REPO / "roles" / "common")["common_packages"]) - image_packages()
+    assert not missing, f"add to scripts/lab.d/image-packages.txt so converges need no network: {sorted(missing)}"
+
+
+def test_collections_are_pinned_exactly():
+    data = yaml.safe_load((REPO / "ansible" / "requirements.yml").read_text(encoding="utf-8"))
+    for collection in data["collections"]:
+        assert re.fullmatch(r"\d+\.\d+\.\d+", str(collection["version"])), collection
+
+
+def test_python_tools_are_pinned_exactly():
+    for line in (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line.strip()), line
+
+
+def test_role_readmes_variable_reference_is_generated_and_current():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "role-docs"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

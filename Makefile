@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := python3 python3-venv git make systemd-container debootstrap iproute2 nftables \
 	openssh-client shellcheck procps util-linux
 LAB_HOSTS ?= 3
-SCENARIOS ?= baseline
+SCENARIOS ?= baseline security
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Lab inventory path written by scripts/lab (git-ignored).
 export LAB_INVENTORY := $(CURDIR)/inventories/lab/hosts.yml

@@ -103,3 +103,12 @@ def test_role_readmes_variable_reference_is_generated_and_current():
     result = subprocess.run([sys.executable, str(REPO / "scripts" / "role-docs"), "--check"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_security_doc_port_matrix_is_generated_and_current():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "port-matrix"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,142 @@
+"""Filters for the PKI and the firewall: certificate SANs and per-host nftables rules composed
+from the platform port matrix (roles/platform/defaults/main/ports.yml).
+
+Unit-tested in tests/unit/test_security_filters.py.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+ALL = "all"
+
+
+def subject_alt_names(names: Iterable[str]) -> list[str]:
+    """["DNS:name", "IP:addr", ...] for certificate SANs, without duplicates, order kept."""
+    sans: list[str] = []
+    for name in names:
+        name = str(name).strip().rstrip(".")
+        if not name:
+            continue
+        try:
+            entry = f"IP:{ipaddress.ip_address(name)}"
+        except ValueError:
+            entry = f"DNS:{name.lower()}"
+        if entry not in sans:
+            sans.append(entry)
+    return sans
+
+
+def host_address(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address peers see for `host`: ansible_host when it is an IP, else its default IPv4."""
+    hv = hostvars.get(host, {})
+    for candidate in (hv.get("ansible_host"), host):
+        try:
+            return ipaddress.ip_address(str(candidate))
+        except ValueError:
+            pass
+    facts = hv.get("ansible_facts") or {}
+    default = (facts.get("default_ipv4") or {}).get("address") or (hv.get("ansible_default_ipv4") or {}).get("address")
+    if default:
+        return ipaddress.ip_address(default)
+    raise ValueError(
+        f"host '{host}' has no IP address the firewall can use: set ansible_host to its IP, "
+        f"or gather its facts in the same run"
+    )
+
+
+def _members(group_names: Iterable[str], groups: Mapping[str, Iterable[str]]) -> list[str]:
+    members: list[str] = []
+    for group in group_names:
+        for host in groups.get(group, ()):
+            if host not in members:
+                members.append(host)
+    return members
+
+
+def firewall_rules(
+    ports: Mapping[str, Mapping[str, Any]],
+    host: str,
+    groups: Mapping[str, Iterable[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    client_cidrs: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """The input rules of `host`: one per port it listens on, with the sources allowed.
+
+    Sources are the addresses of the members of the entry's from_groups, plus client_cidrs for
+    ports marked client. A port nobody may reach gets no rule (it stays closed).
+    """
+    clients = [ipaddress.ip_network(str(c), strict=False) for c in client_cidrs]
+    host_groups = {g for g, members in groups.items() if host in members}
+    rules = []
+    for name, entry in sorted(ports.items()):
+        listen = set(entry.get("groups", ()))
+        if not (ALL in listen and host in groups.get(ALL, ()) or listen & host_groups):
+            continue
+        nets = []
+        for peer in _members(entry.get("from_groups", ()), groups):
+            nets.append(ipaddress.ip_network(host_address(peer, hostvars)))
+        if entry.get("client"):
+            nets.extend(clients)
+        nets = sorted(set(ipaddress.collapse_addresses([n for n in nets if n.version == 4]))) + sorted(
+            set(ipaddress.collapse_addresses([n for n in nets if n.version == 6])))
+        if not nets:
+            continue
+        rules.append({
+            "name": name,
+            "port": int(entry["port"]),
+            "protocol": entry.get("protocol", "tcp"),
+            "v4": [str(n) for n in nets if n.version == 4],
+            "v6": [str(n) for n in nets if n.version == 6],
+            "description": entry.get("description", ""),
+        })
+    return rules
+
+
+def port_matrix_errors(ports: Mapping[str, Mapping[str, Any]], known_groups: Iterable[str]) -> list[str]:
+    """Consistency of the port data itself: fields, groups, port range, protocol. Whether two
+    services meet on one host depends on the inventory: see port_collisions."""
+    errors = []
+    known = set(known_groups) | {ALL}
+    for name, entry in sorted(ports.items()):
+        for field in ("port", "protocol", "groups", "from_groups", "client", "tls", "description"):
+            if field not in entry:
+                errors.append(f"platform_ports.{name}: missing '{field}'")
+        port = entry.get("port")
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            errors.append(f"platform_ports.{name}: port must be 1..65535, got {port!r}")
+        if entry.get("protocol") not in ("tcp", "udp"):
+            errors.append(f"platform_ports.{name}: protocol must be tcp or udp, got {entry.get('protocol')!r}")
+        for field in ("groups", "from_groups"):
+            unknown = set(entry.get(field, ())) - known
+            if unknown:
+                errors.append(f"platform_ports.{name}: unknown {field} {sorted(unknown)}")
+    return errors
+
+
+def port_collisions(ports: Mapping[str, Mapping[str, Any]], host: str, groups: Mapping[str, Iterable[str]]) -> list[str]:
+    """Services that would listen on the same port and protocol on this host."""
+    host_groups = {g for g, members in groups.items() if host in members} | {ALL}
+    by_port: dict[tuple[int, str], list[str]] = {}
+    for name, entry in sorted(ports.items()):
+        if set(entry.get("groups", ())) & host_groups:
+            by_port.setdefault((int(entry["port"]), entry.get("protocol", "tcp")), []).append(name)
+    return [
+        f"host '{host}': {' and '.join(names)} would all listen on {proto}/{port}; move one of them "
+        f"to another host or change its port"
+        for (port, proto), names in sorted(by_port.items()) if len(names) > 1
+    ]
+
+
+class FilterModule:
+    """fdp_* security filters."""
+
+    def filters(self):
+        return {
+            "fdp_subject_alt_names": subject_alt_names,
+            "fdp_firewall_rules": firewall_rules,
+            "fdp_port_matrix_errors": port_matrix_errors,
+            "fdp_port_collisions": port_collisions,
+        }

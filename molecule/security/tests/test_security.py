@@ -1,0 +1,230 @@
+"""Security foundation on real lab hosts: firewall flows by real connections, TLS material,
+secrets, a -vvv rerun that changes and reveals nothing, and a certificate rotation.
+
+The tests run in file order; the rotation tests come last."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+import yaml
+from fdp_testinfra import last_check_mode_run
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+INV_DIR = Path(INVENTORY).parent
+PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+NET = "10.231.40"
+ADDR = {"sc1": f"{NET}.11", "sc2": f"{NET}.12", "sc3": f"{NET}.13", "sc4": f"{NET}.14"}
+GROUPS = {
+    "sc1": {"prometheus", "grafana", "alertmanager"},
+    "sc2": {"minio", "kafka_controller", "kafka_broker", "flink_jobmanager"},
+    "sc3": {"minio", "flink_taskmanager", "trino_coordinator", "hive_metastore"},
+    "sc4": set(),
+}
+JVM_HOSTS = {"sc2", "sc3"}
+PORTS = yaml.safe_load((PROJECT / "roles/platform/defaults/main/ports.yml").read_text())["platform_ports"]
+
+
+def get(name):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+
+
+HOSTS = {name: get(name) for name in ADDR}
+
+
+def expected_flows():
+    """(listener, proto, port) -> set of source hosts that must get through, computed directly
+    from the port data and the scenario's groups (independently of the firewall role's code)."""
+    flows = {}
+    for entry in PORTS.values():
+        for listener, groups in GROUPS.items():
+            listens = "all" in entry["groups"] and listener != "sc4" or groups & set(entry["groups"])
+            if not listens:
+                continue
+            allowed = {h for h, g in GROUPS.items() if g & set(entry["from_groups"])}
+            if entry["client"]:
+                allowed.add("sc4")  # the scenario's only client CIDR
+            key = (listener, entry["protocol"], entry["port"])
+            flows[key] = flows.get(key, set()) | allowed
+    return flows
+
+
+def test_check_mode_after_converge_changed_nothing():
+    run = last_check_mode_run()
+    assert run["changed"] == [] and run["failed"] == []
+
+
+@pytest.fixture(scope="module")
+def listeners():
+    flows = expected_flows()
+    units = {}
+    for name, host in HOSTS.items():
+        specs = sorted({f"{proto}:{port}" for (listener, proto, port) in flows if listener == name})
+        if not specs:
+            continue
+        unit = "fdp-probe-listen"
+        host.run(f"systemctl stop {unit} 2>/dev/null; systemctl reset-failed {unit} 2>/dev/null")
+        assert host.run(f"systemd-run --unit={unit} /usr/local/bin/fdp-probe listen {' '.join(specs)}").rc == 0
+        units[name] = unit
+    time.sleep(1)
+    yield flows
+    for name, unit in units.items():
+        HOSTS[name].run(f"systemctl stop {unit}")
+
+
+def test_declared_flows_open_and_everything_else_closed(listeners):
+    flows = listeners
+    failures = []
+    for source, host in HOSTS.items():
+        targets = [f"{ADDR[listener]}:{proto}:{port}" for (listener, proto, port) in flows if listener != source]
+        result = json.loads(host.check_output(f"/usr/local/bin/fdp-probe check {' '.join(targets)}"))
+        for (listener, proto, port), allowed in flows.items():
+            if listener == source:
+                continue
+            want = source in allowed
+            got = result[f"{ADDR[listener]}:{proto}:{port}"]
+            if want != got:
+                failures.append(f"{source} -> {listener} {proto}/{port}: expected {'open' if want else 'closed'}")
+    assert not failures, "\n".join(failures)
+    # Sanity: the matrix exercised both outcomes, member flows and outsider client access.
+    assert any("sc4" in allowed for allowed in flows.values())
+    assert any(allowed - {"sc4"} for allowed in flows.values())
+
+
+def test_outsider_reaches_only_published_client_ports(listeners):
+    flows = listeners
+    client_ports = {(e["protocol"], e["port"]) for e in PORTS.values() if e["client"]}
+    targets = [f"{ADDR[listener]}:{proto}:{port}" for (listener, proto, port) in flows if listener != "sc4"]
+    result = json.loads(HOSTS["sc4"].check_output(f"/usr/local/bin/fdp-probe check {' '.join(targets)}"))
+    opened = {t for t, ok in result.items() if ok}
+    assert opened, "the outsider should reach the published client ports"
+    for target in opened:
+        _, proto, port = target.rsplit(":", 2)
+        assert (proto, int(port)) in client_ports, f"outsider reached non-client port {target}"
+
+
+def test_ssh_only_from_the_admin_cidr():
+    # The controller (10.231.40.1, the admin CIDR) gets in: every test here runs over SSH.
+    for source in ("sc2", "sc4"):
+        result = json.loads(HOSTS[source].check_output(f"/usr/local/bin/fdp-probe check {ADDR['sc1']}:tcp:22"))
+        assert result == {f"{ADDR['sc1']}:tcp:22": False}, f"SSH from {source} must be closed"
+
+
+def test_ruleset_is_validated_persistent_and_only_in_the_hosts():
+    for host in HOSTS.values():
+        assert host.run("nft -c -f /etc/nftables.conf").rc == 0
+        assert host.service("nftables").is_enabled
+        assert "policy drop" in host.check_output("nft list chain inet fdp_filter input")
+    # The lab machine's own ruleset is untouched: the rules live in the hosts' namespaces.
+    assert "fdp_filter" not in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("name", sorted(ADDR))
+def test_certificate_verifies_and_names_the_host(name):
+    host = HOSTS[name]
+    assert host.run("openssl verify -CAfile /etc/fdp/tls/ca.crt /etc/fdp/tls/host.crt").rc == 0
+    sans = host.check_output("openssl x509 -in /etc/fdp/tls/host.crt -noout -ext subjectAltName")
+    assert f"DNS:{name}" in sans and f"IP Address:{ADDR[name]}" in sans
+    # The system trust store knows the platform CA, so curl/openssl clients verify it too.
+    assert host.run("openssl verify /etc/fdp/tls/host.crt").rc == 0
+    key = host.file("/etc/fdp/tls/host.key")
+    assert (key.user, key.group, key.mode) == ("root", "fdp", 0o640)
+
+
+@pytest.mark.parametrize("name", sorted(JVM_HOSTS))
+def test_keystores_open_with_their_generated_passwords(name):
+    host = HOSTS[name]
+    ks_pass = (INV_DIR / "credentials" / "hosts" / name / "keystore_password").read_text().strip()
+    ts_pass = (INV_DIR / "credentials" / "truststore_password").read_text().strip()
+    listing = host.check_output(f"keytool -list -storetype pkcs12 -keystore /etc/fdp/tls/keystore.p12 -storepass '{ks_pass}'")
+    assert "PrivateKeyEntry" in listing and name in listing
+    trust = host.check_output(f"keytool -list -storetype pkcs12 -keystore /etc/fdp/tls/truststore.p12 -storepass '{ts_pass}'")
+    assert "trustedCertEntry" in trust
+    assert host.run("keytool -list -storetype pkcs12 -keystore /etc/fdp/tls/keystore.p12 -storepass wrong").rc != 0
+    ks = host.file("/etc/fdp/tls/keystore.p12")
+    assert (ks.user, ks.group, ks.mode) == ("root", "fdp", 0o640)
+
+
+def test_non_jvm_hosts_get_no_keystore():
+    assert not HOSTS["sc1"].file("/etc/fdp/tls/keystore.p12").exists
+
+
+def test_controller_secrets_are_private():
+    creds = INV_DIR / "credentials"
+    assert creds.stat().st_mode & 0o777 == 0o700
+    files = [p for p in creds.rglob("*") if p.is_file()]
+    assert len(files) >= 4  # CA passphrase, truststore, one keystore password per JVM host
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert (INV_DIR / "pki" / "ca.key").stat().st_mode & 0o777 == 0o600
+    assert "ENCRYPTED" in (INV_DIR / "pki" / "ca.key").read_text()
+    for host in HOSTS.values():
+        assert not host.file("/etc/fdp/tls/ca.key").exists
+
+
+def serials():
+    return {n: h.check_output("openssl x509 -in /etc/fdp/tls/host.crt -noout -serial") for n, h in HOSTS.items()}
+
+
+def playbook(*args):
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    cfg = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "ansible.cfg"
+    if cfg.is_file():
+        env["ANSIBLE_CONFIG"] = str(cfg)
+    return subprocess.run(["ansible-playbook", "-i", INVENTORY, *args], cwd=PROJECT, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+
+
+def recap_changed(output):
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+STATE = {}
+
+
+def test_verbose_rerun_changes_nothing_reissues_nothing_and_logs_no_secret():
+    before = serials()
+    result = playbook(str(PROJECT / "site.yml"), "-vvv")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert set(recap_changed(result.stdout).values()) == {0}, recap_changed(result.stdout)
+    assert serials() == before
+    secrets = [p.read_text().strip() for p in (INV_DIR / "credentials").rglob("*") if p.is_file()]
+    assert secrets
+    log = result.stdout + result.stderr
+    for secret in secrets:
+        assert secret not in log, "a generated secret appears in the -vvv log"
+    STATE["serials"] = before
+
+
+def test_rotation_reissues_rolls_one_host_at_a_time_and_consumers_keep_serving_tls():
+    before = STATE.get("serials") or serials()
+    result = playbook(str(PROJECT / "rotate-certs.yml"))
+    assert result.returncode == 0, result.stdout[-3000:]
+    after = serials()
+    assert all(after[n] != before[n] for n in ADDR), (before, after)
+    # serial: 1 - the rotation play ran in one batch per host.
+    assert result.stdout.count("PLAY [Rotate certificates - one host at a time]") == len(ADDR)
+    ca = INV_DIR / "pki" / "ca.crt"
+    for name, address in ADDR.items():
+        served = subprocess.run(
+            ["openssl", "s_client", "-connect", f"{address}:9443", "-CAfile", str(ca), "-verify_return_error",
+             "-servername", name], input="", capture_output=True, text=True, timeout=20)
+        assert "Verify return code: 0 (ok)" in served.stdout, served.stdout[-500:]
+        cert = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=served.stdout,
+                              capture_output=True, text=True).stdout
+        assert cert.strip() == after[name].strip(), f"{name} still serves the old certificate"
+
+
+def test_rerun_after_rotation_changes_nothing():
+    before = serials()
+    result = playbook(str(PROJECT / "site.yml"))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert set(recap_changed(result.stdout).values()) == {0}, recap_changed(result.stdout)
+    assert serials() == before

@@ -1,0 +1,114 @@
+"""SANs, firewall rule composition from the port matrix, and port-matrix consistency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fdp_security import firewall_rules, host_address, port_collisions, port_matrix_errors, subject_alt_names
+
+REPO = Path(__file__).resolve().parents[2]
+PLATFORM = REPO / "roles" / "platform" / "defaults" / "main"
+PORTS = yaml.safe_load((PLATFORM / "ports.yml").read_text())["platform_ports"]
+GROUPS = yaml.safe_load((PLATFORM / "platform.yml").read_text())["platform_groups"]
+
+
+def test_sans_split_dns_and_ip_and_dedupe():
+    assert subject_alt_names(["node1", "Node1.Example.net.", "10.0.0.1", "node1", "", "2001:db8::1", "10.0.0.1"]) == [
+        "DNS:node1", "DNS:node1.example.net", "IP:10.0.0.1", "IP:2001:db8::1"]
+
+
+def test_shipped_port_matrix_is_consistent():
+    assert port_matrix_errors(PORTS, GROUPS) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"port": 70000}, "port must be 1..65535"),
+        ({"protocol": "sctp"}, "protocol must be tcp or udp"),
+        ({"groups": ["kafka_brokers"]}, "unknown groups ['kafka_brokers']"),
+        ({"from_groups": ["nope"]}, "unknown from_groups ['nope']"),
+    ],
+)
+def test_port_matrix_errors(change, fragment):
+    ports = {"x": {**PORTS["minio_api"], **change}}
+    assert any(fragment in e for e in port_matrix_errors(ports, GROUPS))
+
+
+def test_port_matrix_missing_field():
+    entry = dict(PORTS["minio_api"])
+    del entry["tls"]
+    assert port_matrix_errors({"x": entry}, GROUPS) == ["platform_ports.x: missing 'tls'"]
+
+
+INV = {
+    "all": ["s1", "s2", "q1", "p1", "out"],
+    "minio": ["s1", "s2"],
+    "trino_coordinator": ["q1"],
+    "prometheus": ["p1"],
+    "ungrouped": ["out"],
+}
+HV = {"s1": {"ansible_host": "10.0.0.11"}, "s2": {"ansible_host": "10.0.0.12"},
+      "q1": {"ansible_host": "10.0.0.21"}, "p1": {"ansible_host": "10.0.0.31"}, "out": {"ansible_host": "10.0.0.99"}}
+
+
+def rules_by_name(host, clients=()):
+    return {r["name"]: r for r in firewall_rules(PORTS, host, INV, HV, clients)}
+
+
+def test_minio_node_admits_its_declared_peers_only():
+    rules = rules_by_name("s1")
+    assert set(rules) == {"minio_api", "node_exporter"}  # console: client-only, no clients set
+    # minio peers, the Trino coordinator and Prometheus; never the outsider (10.0.0.99).
+    assert rules["minio_api"]["v4"] == ["10.0.0.11/32", "10.0.0.12/32", "10.0.0.21/32", "10.0.0.31/32"]
+    assert rules["node_exporter"]["v4"] == ["10.0.0.31/32"]
+
+
+def test_adjacent_addresses_are_collapsed():
+    hv = dict(HV, s2={"ansible_host": "10.0.0.10"})  # .10/32 + .11/32 = .10/31
+    rules = {r["name"]: r for r in firewall_rules(PORTS, "s1", INV, hv)}
+    assert rules["minio_api"]["v4"][0] == "10.0.0.10/31"
+
+
+def test_client_ports_open_to_client_cidrs():
+    rules = rules_by_name("s1", clients=["192.0.2.0/24"])
+    assert "192.0.2.0/24" in rules["minio_api"]["v4"]
+    assert rules["minio_console"]["v4"] == ["192.0.2.0/24"]
+    assert "192.0.2.0/24" not in rules["node_exporter"]["v4"]  # not a client port
+
+
+def test_outsider_listens_on_node_exporter_only():
+    assert set(rules_by_name("out")) == {"node_exporter"}
+
+
+def test_ipv6_sources_are_kept_apart():
+    hv = dict(HV, p1={"ansible_host": "2001:db8::31"})
+    rules = {r["name"]: r for r in firewall_rules(PORTS, "s1", INV, hv)}
+    assert rules["node_exporter"] == {"name": "node_exporter", "port": 9100, "protocol": "tcp", "v4": [],
+                                      "v6": ["2001:db8::31/128"], "description": PORTS["node_exporter"]["description"]}
+
+
+def test_address_from_facts_when_ansible_host_is_a_name():
+    hv = {"n": {"ansible_host": "n.example.net", "ansible_facts": {"default_ipv4": {"address": "10.1.1.1"}}}}
+    assert str(host_address("n", hv)) == "10.1.1.1"
+    with pytest.raises(ValueError, match="host 'm' has no IP address"):
+        host_address("m", {"m": {"ansible_host": "m.example.net"}})
+
+
+def test_changing_the_port_data_changes_the_rules():
+    changed = {k: dict(v) for k, v in PORTS.items()}
+    changed["minio_api"]["port"] = 9010
+    rules = {r["name"]: r for r in firewall_rules(changed, "s1", INV, HV)}
+    assert rules["minio_api"]["port"] == 9010
+
+
+def test_port_collisions_on_shared_hosts():
+    inv = dict(INV, kafka_controller=["p1"], alertmanager=["p1"], trino_worker=["q1"])
+    assert port_collisions(PORTS, "p1", inv) == []  # alertmanager web moved to 9095
+    inv["trino_worker"] = ["q1"]
+    collisions = port_collisions(PORTS, "q1", inv)
+    assert collisions == ["host 'q1': trino_coordinator_https and trino_worker_https would all listen on tcp/8443; "
+                          "move one of them to another host or change its port"]

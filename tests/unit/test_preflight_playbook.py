@@ -124,5 +124,15 @@ def test_bad_inventory_fails_early_with_clear_messages(case, tmp_path):
     assert "nothing was changed" in out
     for message in messages:
         assert message in out, f"{message!r} not in:\n{result.stdout}"
-    # Only the controller took part, and it changed nothing.
-    assert runs[-1]["changed"] == [] and runs[-1]["hosts"] == ["localhost"]
+    # One run_once computation failed; no host was contacted and nothing changed.
+    assert runs[-1]["changed"] == [] and runs[-1]["unreachable"] == [] and len(runs[-1]["failed"]) == 1
+
+
+def test_limit_does_not_skip_preflight(tmp_path):
+    hosts_yml, group_vars, messages = CASES["duplicate address"]
+    inv = make_inventory(tmp_path, hosts_yml, group_vars)
+    report = tmp_path / "report.jsonl"
+    result = run_playbook("ansible/playbooks/preflight.yml", inv, "--limit", "store2", "-e", "ansible_connection=local",
+                          "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", report=report)
+    assert result.returncode != 0
+    assert messages[0] in " ".join(result.stdout.split())

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fdp_security import firewall_rules, host_address, port_collisions, port_matrix_errors, subject_alt_names
+from fdp_security import collapse_networks, firewall_rules, host_address, port_collisions, port_matrix_errors, subject_alt_names
 
 REPO = Path(__file__).resolve().parents[2]
 PLATFORM = REPO / "roles" / "platform" / "defaults" / "main"
@@ -112,3 +112,8 @@ def test_port_collisions_on_shared_hosts():
     collisions = port_collisions(PORTS, "q1", inv)
     assert collisions == ["host 'q1': trino_coordinator_https and trino_worker_https would all listen on tcp/8443; "
                           "move one of them to another host or change its port"]
+
+
+def test_collapse_networks_drops_addresses_inside_a_listed_cidr():
+    assert collapse_networks(["10.0.0.0/24", "10.0.0.1", "2001:db8::1", "192.0.2.7/32", " "]) == [
+        "10.0.0.0/24", "192.0.2.7/32", "2001:db8::1/128"]

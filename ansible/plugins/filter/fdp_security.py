@@ -47,6 +47,15 @@ def host_address(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> ipaddr
     )
 
 
+def collapse_networks(items: Iterable[str]) -> list[str]:
+    """Addresses/CIDRs merged and deduplicated (IPv4 first): what nft would keep of the set."""
+    nets = [ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip()]
+    out = []
+    for version in (4, 6):
+        out += [str(n) for n in ipaddress.collapse_addresses(n for n in nets if n.version == version)]
+    return out
+
+
 def _members(group_names: Iterable[str], groups: Mapping[str, Iterable[str]]) -> list[str]:
     members: list[str] = []
     for group in group_names:
@@ -139,4 +148,5 @@ class FilterModule:
             "fdp_firewall_rules": firewall_rules,
             "fdp_port_matrix_errors": port_matrix_errors,
             "fdp_port_collisions": port_collisions,
+            "fdp_collapse_networks": collapse_networks,
         }

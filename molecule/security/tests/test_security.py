@@ -126,6 +126,36 @@ def test_ruleset_is_validated_persistent_and_only_in_the_hosts():
     assert "fdp_filter" not in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
 
 
+def normalized(listing):
+    return re.sub(r"\{ ([^,{}]+) \}", r"\1", listing)
+
+
+def test_a_ruleset_that_locks_out_ssh_is_rolled_back_by_the_host():
+    host = HOSTS["sc4"]
+    table_before = host.check_output("nft list table inet fdp_filter")
+    file_before = host.file("/etc/nftables.d/fdp.nft").content_string
+    # Admin CIDR that excludes the controller, and no controller exception: SSH is cut off.
+    bad = playbook(str(PROJECT / "site.yml"), "--limit", "sc4", "--tags", "firewall", "-e",
+                   '{"platform_admin_cidrs": ["192.0.2.0/24"], "firewall_allow_controller": false, '
+                   '"firewall_rollback_seconds": 20}')
+    assert bad.returncode != 0
+    assert "Prove the controller still reaches the host" in bad.stdout
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if get("sc4").run("true").rc == 0:
+                break
+        except Exception:  # noqa: BLE001 - unreachable until the rollback fires
+            pass
+        assert time.monotonic() < deadline, "sc4 did not come back after the rollback period"
+        time.sleep(3)
+    host = get("sc4")
+    # nft prints a set that it merged down to one element without braces: compare modulo that.
+    assert normalized(host.check_output("nft list table inet fdp_filter")) == normalized(table_before)
+    assert host.file("/etc/nftables.d/fdp.nft").content_string == file_before  # boot file restored too
+    assert host.run("systemctl is-active fdp-firewall-rollback.timer").stdout.strip() != "active"
+
+
 @pytest.mark.parametrize("name", sorted(ADDR))
 def test_certificate_verifies_and_names_the_host(name):
     host = HOSTS[name]
@@ -220,6 +250,53 @@ def test_rotation_reissues_rolls_one_host_at_a_time_and_consumers_keep_serving_t
         cert = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=served.stdout,
                               capture_output=True, text=True).stdout
         assert cert.strip() == after[name].strip(), f"{name} still serves the old certificate"
+
+
+def fingerprint(pem_path_or_text, on_host=None):
+    cmd = ["openssl", "x509", "-noout", "-fingerprint", "-sha256"]
+    if on_host is not None:
+        return on_host.check_output(" ".join(cmd) + f" -in {pem_path_or_text}")
+    return subprocess.run(cmd, input=Path(pem_path_or_text).read_text(), capture_output=True, text=True).stdout.strip()
+
+
+def bundle_count(host):
+    return int(host.check_output("grep -c 'BEGIN CERTIFICATE' /etc/fdp/tls/ca.crt"))
+
+
+def test_ca_rollover_keeps_both_cas_trusted_and_reissues_from_the_new_one():
+    pki = INV_DIR / "pki"
+    old_ca = fingerprint(pki / "ca.crt")
+    result = playbook(str(PROJECT / "rotate-ca.yml"))
+    assert result.returncode == 0, result.stdout[-3000:]
+    # Trust first, everywhere, one host at a time; then reissue, one host at a time.
+    assert result.stdout.count("PLAY [CA rollover - trust the next CA on every host, one host at a time]") == len(ADDR)
+    assert result.stdout.count("PLAY [CA rollover - reissue host certificates from the new CA, one host at a time]") == len(ADDR)
+    new_ca = fingerprint(pki / "ca.crt")
+    assert new_ca != old_ca and fingerprint(pki / "ca-previous.crt") == old_ca
+    assert not (pki / "ca-next.crt").exists()
+    for name, host in HOSTS.items():
+        assert bundle_count(host) == 2  # overlap: old and new CA trusted
+        host.check_output("cat > /tmp/new-ca.pem <<'EOF'\n" + (pki / "ca.crt").read_text() + "EOF")
+        assert host.run("openssl verify -CAfile /tmp/new-ca.pem /etc/fdp/tls/host.crt").rc == 0, name
+    for name in JVM_HOSTS:
+        ts_pass = (INV_DIR / "credentials" / "truststore_password").read_text().strip()
+        listing = HOSTS[name].check_output(
+            f"keytool -list -storetype pkcs12 -keystore /etc/fdp/tls/truststore.p12 -storepass '{ts_pass}'")
+        assert listing.count("trustedCertEntry") == 2
+    # Consumers serve certificates from the new CA.
+    served = subprocess.run(["openssl", "s_client", "-connect", f"{ADDR['sc2']}:9443", "-CAfile", str(pki / "ca.crt"),
+                             "-verify_return_error"], input="", capture_output=True, text=True, timeout=20)
+    assert "Verify return code: 0 (ok)" in served.stdout
+
+
+def test_retiring_the_previous_ca_ends_the_overlap():
+    result = playbook(str(PROJECT / "retire-ca.yml"))
+    assert result.returncode == 0, result.stdout[-3000:]
+    pki = INV_DIR / "pki"
+    assert not (pki / "ca-previous.crt").exists() and len(list((pki / "retired").glob("ca-*.crt"))) == 1
+    for host in HOSTS.values():
+        assert bundle_count(host) == 1
+        assert host.run("openssl verify -CAfile /etc/fdp/tls/ca.crt /etc/fdp/tls/host.crt").rc == 0
 
 
 def test_rerun_after_rotation_changes_nothing():

@@ -10,10 +10,11 @@ BIN := $(VENV)/bin
 APT_PACKAGES := python3 python3-venv git make systemd-container debootstrap iproute2 nftables \
 	openssh-client shellcheck procps util-linux
 LAB_HOSTS ?= 3
-SCENARIOS ?= baseline security
+SCENARIOS ?= baseline security artifacts
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-# Lab inventory path written by scripts/lab (git-ignored).
-export LAB_INVENTORY := $(CURDIR)/inventories/lab/hosts.yml
+# Where the lab's `up` writes its inventory (git-ignored). Passed to the lab targets only:
+# Molecule's and the tests' labs must never write or remove the main lab's inventory.
+LAB_INVENTORY := $(CURDIR)/inventories/lab/hosts.yml
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help
@@ -45,37 +46,45 @@ setup: .cache/apt.stamp $(BIN)/.stamp .collections/.stamp ## Install apt package
 # --- lab --------------------------------------------------------------------------------------
 .PHONY: lab
 lab: setup ## Bring up the lab ($(LAB_HOSTS) hosts) and deploy site.yml onto it
-	scripts/lab up $(LAB_HOSTS)
+	LAB_INVENTORY=$(LAB_INVENTORY) scripts/lab up $(LAB_HOSTS)
 	FDP_RUN_REPORT=$(CURDIR)/.lab/deploy-report.jsonl ansible-playbook -i inventories/lab site.yml
 	@scripts/lab status
 	@$(BIN)/python scripts/report-run .lab/deploy-report.jsonl
 	@echo "Reach a host with: scripts/lab ssh lab1   (inventory: inventories/lab)"
 
+.PHONY: lab-mirror
+lab-mirror: setup ## Build (once) the lab's artifact mirror from PyPI + Debian (/var/cache/fdp-lab/mirror)
+	$(BIN)/python scripts/fetch-artifacts lab-mirror
+
 .PHONY: lab-up lab-down lab-status
 lab-up: setup ## Start the lab hosts only
-	scripts/lab up $(LAB_HOSTS)
+	LAB_INVENTORY=$(LAB_INVENTORY) scripts/lab up $(LAB_HOSTS)
 lab-down: ## Stop the lab and remove its hosts, bridge and overlays
-	scripts/lab down
+	LAB_INVENTORY=$(LAB_INVENTORY) scripts/lab down
 lab-status: ## Show the lab hosts
 	scripts/lab status
 
 # --- tests ------------------------------------------------------------------------------------
-.PHONY: test lint unit lab-test molecule
-test: lint unit lab-test molecule ## Everything CI runs: lint, unit tests, lab tests, Molecule scenarios
+.PHONY: test lint unit terraform-test lab-test molecule
+test: lint unit terraform-test lab-test molecule ## Everything CI runs: lint, unit tests, Terraform tests, lab tests, Molecule scenarios
 
-lint: setup ## ansible-lint (production), yamllint (strict), shellcheck, syntax check
+lint: setup ## ansible-lint (production), yamllint (strict), shellcheck, terraform fmt, syntax check
 	yamllint --strict .
 	ansible-lint --profile production
 	shellcheck scripts/lab .ci/run
+	scripts/terraform fmt -check -recursive -diff terraform
 	ansible-playbook -i inventories/sample --syntax-check site.yml
 
 unit: setup ## Unit tests (filters, validation, rendering, role contracts)
 	pytest tests/unit
 
+terraform-test: setup ## Terraform: fmt, terraform test, existing root apply + hand-off + preflight, provider roots, port matrix
+	pytest tests/terraform
+
 lab-test: setup ## Tests of scripts/lab and the preflight stage (real lab hosts)
 	pytest tests/lab
 
-molecule: setup ## Molecule scenarios on real lab hosts (SCENARIOS="baseline ...")
+molecule: setup lab-mirror ## Molecule scenarios on real lab hosts (SCENARIOS="baseline ...")
 	for s in $(SCENARIOS); do molecule test -s $$s; done
 
 .PHONY: clean

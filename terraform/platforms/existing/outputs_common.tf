@@ -1,0 +1,1 @@
+../../shared/platform_root/outputs.tf

@@ -8,9 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the project needs on the machine that runs it (as root).
 APT_PACKAGES := python3 python3-venv git make systemd-container debootstrap iproute2 nftables \
-	openssh-client shellcheck procps util-linux
+	openssh-client shellcheck procps util-linux openjdk-17-jdk-headless
 LAB_HOSTS ?= 3
-SCENARIOS ?= baseline security artifacts
+SCENARIOS ?= baseline security artifacts flink
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Where the lab's `up` writes its inventory (git-ignored). Passed to the lab targets only:
 # Molecule's and the tests' labs must never write or remove the main lab's inventory.

@@ -213,6 +213,18 @@ def _describe(spec: Mapping[str, Any]) -> str:
     return text.strip().rstrip(".") or "no description"
 
 
+def _materialize(value: Any) -> Any:
+    """Template a host variable completely, so that an undefined part fails here (and is
+    reported) instead of later, inside the checks."""
+    if isinstance(value, Mapping):
+        return {key: _materialize(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_materialize(item) for item in value]
+    if type(value).__name__.endswith("UndefinedMarker") or type(value).__name__ == "AnsibleUndefined":
+        raise ValueError(str(getattr(value, "_undefined_message", "undefined value")))
+    return value
+
+
 def host_var_errors(
     hostvars: Mapping[str, Mapping[str, Any]],
     hosts: Iterable[str],
@@ -235,7 +247,7 @@ def host_var_errors(
             for name in options:
                 try:
                     if name in hv:
-                        values[name] = hv[name]
+                        values[name] = _materialize(hv[name])
                 except Exception as exc:  # a templating error in the user's value
                     merged.setdefault(f"variable '{name}' cannot be evaluated: {exc}", []).append(host)
             for message in spec_errors(values, options, where="{host}", source=f"roles/{role}"):

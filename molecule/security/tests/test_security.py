@@ -135,7 +135,7 @@ def test_a_ruleset_that_locks_out_ssh_is_rolled_back_by_the_host():
     table_before = host.check_output("nft list table inet fdp_filter")
     file_before = host.file("/etc/nftables.d/fdp.nft").content_string
     # Admin CIDR that excludes the controller, and no controller exception: SSH is cut off.
-    bad = playbook(str(PROJECT / "site.yml"), "--limit", "sc4", "--tags", "firewall", "-e",
+    bad = playbook(str(PROJECT / "molecule/resources/foundation.yml"), "--limit", "sc4", "--tags", "firewall", "-e",
                    '{"platform_admin_cidrs": ["192.0.2.0/24"], "firewall_allow_controller": false, '
                    '"firewall_rollback_seconds": 20}')
     assert bad.returncode != 0
@@ -221,7 +221,7 @@ STATE = {}
 
 def test_verbose_rerun_changes_nothing_reissues_nothing_and_logs_no_secret():
     before = serials()
-    result = playbook(str(PROJECT / "site.yml"), "-vvv")
+    result = playbook(str(PROJECT / "molecule/resources/foundation.yml"), "-vvv")
     assert result.returncode == 0, result.stdout[-3000:]
     assert set(recap_changed(result.stdout).values()) == {0}, recap_changed(result.stdout)
     assert serials() == before
@@ -301,7 +301,7 @@ def test_retiring_the_previous_ca_ends_the_overlap():
 
 def test_rerun_after_rotation_changes_nothing():
     before = serials()
-    result = playbook(str(PROJECT / "site.yml"))
+    result = playbook(str(PROJECT / "molecule/resources/foundation.yml"))
     assert result.returncode == 0, result.stdout[-3000:]
     assert set(recap_changed(result.stdout).values()) == {0}, recap_changed(result.stdout)
     assert serials() == before

@@ -1,0 +1,334 @@
+"""Observability on real lab hosts: Prometheus, Alertmanager and node_exporter from the lab mirror.
+
+The tests run in file order: first the converged state (services, TLS, auth, firewall, every
+target up), then the growth of the alertmanager group (a reload, not a restart, and a cluster),
+then the alert path (node_exporter stopped on ob2 -> FdpHostDown at Alertmanager and at a test
+webhook receiver; started again -> resolved), last Grafana (up to its binary here)."""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import json
+import os
+import re
+import ssl
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import testinfra
+import yaml
+from fdp_testinfra import last_check_mode_run
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+INV_DIR = Path(INVENTORY).parent
+PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+NET = "10.231.60"
+ADDR = {"ob1": f"{NET}.11", "ob2": f"{NET}.12", "ob3": f"{NET}.13"}
+CONTROLLER = f"{NET}.1"
+WEBHOOK_PORT = 19093  # the scenario's alertmanager_webhooks URL
+PORTS = yaml.safe_load((PROJECT / "roles/platform/defaults/main/ports.yml").read_text())["platform_ports"]
+PROM = f"https://{ADDR['ob1']}:{PORTS['prometheus_web']['port']}"
+AM_PORT = PORTS["alertmanager_web"]["port"]
+NODE_PORT = PORTS["node_exporter"]["port"]
+MIRROR = Path("/var/cache/fdp-lab/mirror")
+GRAFANA_REAL = (MIRROR / "grafana").is_dir()
+# Rule FdpHostDown: for 1m; scrape and evaluation every 5 s, group_wait 5 s (molecule.yml).
+HOST_DOWN_DEADLINE = 60 + 5 + 5 + 5 + 30  # for + scrape + evaluation + group_wait + margin
+
+
+def get(name):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+
+
+HOSTS = {name: get(name) for name in ADDR}
+
+
+def secret(name: str) -> str:
+    return (INV_DIR / "credentials" / name).read_text().strip()
+
+
+def context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(INV_DIR / "pki" / "ca.crt"))
+
+
+def request(url: str, user: str | None = "admin", password: str | None = None, method: str = "GET",
+            data: bytes | None = None, timeout: float = 10):
+    req = urllib.request.Request(url, method=method, data=data)
+    if user:
+        if password is None:
+            password = secret(f"{'alertmanager' if f':{AM_PORT}' in url else 'prometheus'}_admin_password")
+        req.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, context=context() if url.startswith("https") else None,
+                                timeout=timeout) as response:  # noqa: S310
+        return json.loads(response.read() or b"{}")
+
+
+def prom(path: str):
+    return request(PROM + path)
+
+
+def wait_for(predicate, timeout: float = 120, step: float = 2):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, KeyError, ValueError, IndexError) as exc:
+            last = exc
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s; last result: {last!r}")
+
+
+def active_targets():
+    return prom("/api/v1/targets?state=active")["data"]["activeTargets"]
+
+
+def main_pid(host, unit: str) -> str:
+    return host.check_output(f"systemctl show -p MainPID --value {unit}")
+
+
+def playbook(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    cfg = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "ansible.cfg"
+    if cfg.is_file():
+        env["ANSIBLE_CONFIG"] = str(cfg)
+    return subprocess.run(["ansible-playbook", "-i", INVENTORY, *args], cwd=PROJECT, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+
+
+def recap_changed(output: str) -> dict[str, int]:
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+# --- converged state ------------------------------------------------------------------------
+
+def test_check_mode_after_converge_changed_nothing():
+    run = last_check_mode_run()
+    assert run["changed"] == [] and run["failed"] == []
+
+
+@pytest.mark.parametrize(("name", "unit", "user"), [
+    ("ob1", "prometheus", "prometheus"), ("ob1", "alertmanager", "alertmanager"),
+    ("ob1", "node_exporter", "node_exporter"), ("ob2", "node_exporter", "node_exporter"),
+    ("ob3", "node_exporter", "node_exporter")])
+def test_services_run_under_their_own_accounts(name, unit, user):
+    host = HOSTS[name]
+    assert host.service(unit).is_running and host.service(unit).is_enabled
+    assert host.check_output(f"ps -o user= -p {main_pid(host, unit)}") == user
+
+
+def test_web_configs_hold_bcrypt_hashes_and_no_password():
+    host = HOSTS["ob1"]
+    for path in ("/etc/fdp/prometheus/web-config.yml", "/etc/fdp/alertmanager/web-config.yml",
+                 "/etc/fdp/node_exporter/web-config.yml"):
+        f = host.file(path)
+        assert (f.user, f.mode) == ("root", 0o640)
+        config = yaml.safe_load(f.content_string)
+        assert config["tls_server_config"]["cert_file"] == "/etc/fdp/tls/host.crt"
+        users = config["basic_auth_users"]
+        assert all(h.startswith("$2b$") for h in users.values()), path
+        assert secret("metrics_password") not in f.content_string
+
+
+def test_every_target_is_up_over_https_with_auth():
+    """Every job's targets come from the inventory; all answer (Grafana only when it runs)."""
+    def all_up():
+        targets = [t for t in active_targets() if GRAFANA_REAL or t["labels"]["job"] != "grafana"]
+        return targets if targets and all(t["health"] == "up" for t in targets) else None
+    targets = wait_for(all_up, timeout=90)
+    seen = {(t["labels"]["job"], t["labels"]["host"]) for t in targets}
+    assert {("node", "ob1"), ("node", "ob2"), ("node", "ob3"), ("prometheus", "ob1"),
+            ("alertmanager", "ob1")} <= seen
+    for t in targets:
+        assert t["scrapeUrl"].startswith("https://"), t["scrapeUrl"]
+        assert t["labels"]["instance"].startswith(t["labels"]["host"] + ":")
+    node_roles = {t["labels"]["role"] for t in targets if t["labels"]["job"] == "node"}
+    assert node_roles == {"node"}
+
+
+def test_grafana_target_comes_from_the_inventory():
+    grafana = [t for t in active_targets() if t["labels"]["job"] == "grafana"]
+    assert [t["labels"]["host"] for t in grafana] == ["ob1"]
+    if not GRAFANA_REAL:  # no Grafana binary in the mirror: the target exists and is down
+        assert grafana[0]["health"] == "down"
+
+
+def test_the_platform_rules_are_loaded():
+    groups = prom("/api/v1/rules")["data"]["groups"]
+    names = {g["name"] for g in groups}
+    assert {"fdp-hosts", "fdp-platform", "fdp-flink", "fdp-kafka"} <= names
+    rules = {r["name"] for g in groups for r in g["rules"]}
+    assert "FdpHostDown" in rules and all(g["rules"] for g in groups)
+
+
+def test_certificate_expiry_is_exported_for_every_host():
+    result = wait_for(lambda: prom("/api/v1/query?query=fdp_tls_certificate_not_after_seconds"
+                                   "%7Bkind%3D%22host%22%7D")["data"]["result"], timeout=60)
+    by_host = {r["metric"]["host"]: float(r["value"][1]) for r in result}
+    assert set(by_host) == {"ob1", "ob2", "ob3"}
+    assert all(v > time.time() + 300 * 86400 for v in by_host.values())  # 397-day certificates
+
+
+@pytest.mark.parametrize("url", [PROM + "/api/v1/targets", f"https://{ADDR['ob1']}:{AM_PORT}/api/v2/status",
+                                 f"https://{ADDR['ob2']}:{NODE_PORT}/metrics"])
+def test_unauthenticated_and_wrong_password_requests_are_refused(url):
+    for user, password in ((None, None), ("admin", "wrong-password"), ("prometheus", "x")):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            request(url, user=user, password=password)
+        assert err.value.code == 401
+
+
+@pytest.mark.parametrize("port", [PORTS["prometheus_web"]["port"], AM_PORT, NODE_PORT])
+def test_plain_http_is_refused(port):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        request(f"http://{ADDR['ob1']}:{port}/metrics", user="admin", password=secret("prometheus_admin_password"))
+    assert err.value.code == 400  # Go's TLS server answers a plaintext request with 400 only
+
+
+def test_node_exporter_answers_the_prometheus_host_and_not_the_outsider():
+    password = secret("metrics_password")
+    probe = (f"curl -sS -o /dev/null -w '%{{http_code}}' --max-time 5 --cacert /etc/fdp/tls/ca.crt "
+             f"-u prometheus:{password} https://{ADDR['ob2']}:{NODE_PORT}/metrics")
+    assert HOSTS["ob1"].check_output(probe) == "200"
+    blocked = HOSTS["ob3"].run(probe)
+    assert blocked.rc != 0 and blocked.stdout.strip() in ("", "000")
+
+
+# --- growth: ob2 joins the alertmanager group -----------------------------------------------
+
+def test_adding_a_host_to_a_group_reloads_prometheus_and_clusters_alertmanager():
+    prom_pid = main_pid(HOSTS["ob1"], "prometheus")
+    reloads = float(prom("/api/v1/query?query=prometheus_config_last_reload_success_timestamp_seconds")
+                    ["data"]["result"][0]["value"][1])
+    grow = ["-i", str(SCENARIO / "files" / "grow.yml"), str(PROJECT / "site.yml")]
+    first = playbook(*grow)
+    assert first.returncode == 0, first.stdout[-4000:]
+    second = playbook(*grow)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert set(recap_changed(second.stdout).values()) == {0}, second.stdout[-4000:]
+
+    assert main_pid(HOSTS["ob1"], "prometheus") == prom_pid, "Prometheus was restarted, not reloaded"
+    after = float(prom("/api/v1/query?query=prometheus_config_last_reload_success_timestamp_seconds")
+                  ["data"]["result"][0]["value"][1])
+    assert after > reloads
+    wait_for(lambda: {t["labels"]["host"] for t in active_targets()
+                      if t["labels"]["job"] == "alertmanager" and t["health"] == "up"} == {"ob1", "ob2"})
+    wait_for(lambda: len(prom("/api/v1/alertmanagers")["data"]["activeAlertmanagers"]) == 2)
+
+    def peers():
+        status = request(f"https://{ADDR['ob1']}:{AM_PORT}/api/v2/status")
+        cluster = status["cluster"]
+        return cluster if cluster["status"] == "ready" and len(cluster["peers"]) == 2 else None
+    cluster = wait_for(peers, timeout=90)
+    assert {p["address"].split(":")[0] for p in cluster["peers"]} == {ADDR["ob1"], ADDR["ob2"]}
+    args = HOSTS["ob2"].check_output("tr '\\0' ' ' < /proc/%s/cmdline" % main_pid(HOSTS["ob2"], "alertmanager"))
+    assert "--cluster.tls-config=" in args and f"--cluster.peer={ADDR['ob1']}:" in args
+
+
+def test_gossip_requires_a_client_certificate():
+    """The cluster port speaks TLS only and demands a certificate signed by the platform CA."""
+    port = PORTS["alertmanager_cluster_tcp"]["port"]
+    no_cert = HOSTS["ob2"].run(f"openssl s_client -connect {ADDR['ob1']}:{port} -CAfile /etc/fdp/tls/ca.crt "
+                               "-verify_return_error -brief </dev/null")
+    with_cert = HOSTS["ob2"].run(f"openssl s_client -connect {ADDR['ob1']}:{port} -CAfile /etc/fdp/tls/ca.crt "
+                                 "-cert /etc/fdp/tls/host.crt -key /etc/fdp/tls/host.key -verify_return_error "
+                                 "-brief </dev/null")
+    assert "Verification: OK" in with_cert.stderr + with_cert.stdout
+    assert "CONNECTION ESTABLISHED" in with_cert.stderr + with_cert.stdout
+    # Without a client certificate the server aborts the handshake (TLS 1.3: at the first read).
+    assert no_cert.rc != 0 or "alert" in (no_cert.stderr + no_cert.stdout).lower()
+
+
+# --- the alert path -------------------------------------------------------------------------
+
+class Receiver(BaseHTTPRequestHandler):
+    notifications: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        Receiver.notifications.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    server = ThreadingHTTPServer((CONTROLLER, WEBHOOK_PORT), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Receiver.notifications
+    server.shutdown()
+    server.server_close()
+
+
+def host_down_notifications(notifications, status):
+    return [a for n in notifications for a in n["alerts"]
+            if a["labels"].get("alertname") == "FdpHostDown" and a["labels"].get("host") == "ob2"
+            and a["status"] == status]
+
+
+def test_stopping_node_exporter_fires_fdphostdown_to_alertmanager_and_the_webhook(webhook):
+    HOSTS["ob2"].run("systemctl stop node_exporter")
+    stopped = time.time()
+    try:
+        notified = wait_for(lambda: host_down_notifications(webhook, "firing"), timeout=HOST_DOWN_DEADLINE, step=1)
+        elapsed = time.time() - stopped
+        assert notified[0]["labels"]["severity"] == "critical"
+        assert notified[0]["annotations"]["runbook"].endswith("#fdphostdown")
+        assert elapsed >= 55, f"fired after {elapsed:.0f}s, before the rule's for: 1m"
+        # Both peers hold it (the cluster), and Alertmanager's API shows it.
+        for name in ("ob1", "ob2"):
+            alerts = request(f"https://{ADDR[name]}:{AM_PORT}/api/v2/alerts?filter=alertname%3D%22FdpHostDown%22")
+            assert [a["labels"]["host"] for a in alerts] == ["ob2"], name
+    finally:
+        HOSTS["ob2"].run("systemctl start node_exporter")
+    wait_for(lambda: host_down_notifications(webhook, "resolved"), timeout=90, step=1)
+
+
+def test_all_targets_are_up_again():
+    wait_for(lambda: all(t["health"] == "up" for t in active_targets()
+                         if GRAFANA_REAL or t["labels"]["job"] != "grafana"), timeout=60)
+
+
+# --- Grafana ----------------------------------------------------------------------------------
+
+def test_grafana_is_configured_up_to_its_binary():
+    host = HOSTS["ob1"]
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read_string(host.file("/etc/fdp/grafana/grafana.ini").content_string)
+    assert ini["server"]["protocol"] == "https"
+    assert ini["server"]["http_port"] == str(PORTS["grafana_web"]["port"])
+    assert ini["auth.anonymous"]["enabled"] == "false"
+    assert "$__file{" in ini["security"]["admin_password"]
+    datasources = yaml.safe_load(host.file("/etc/fdp/grafana/provisioning/datasources/fdp.yaml").content_string)
+    uids = {d["uid"]: d for d in datasources["datasources"]}
+    assert uids["fdp-prometheus"]["url"] == PROM
+    dashboards = host.check_output("ls /etc/fdp/grafana/dashboards").split()
+    assert "fdp-overview.json" in dashboards and len(dashboards) >= 8
+    verify = host.run("systemd-analyze verify /etc/systemd/system/grafana.service")
+    complaints = [line for line in (verify.stdout + verify.stderr).splitlines() if line.strip()]
+    if GRAFANA_REAL:
+        assert complaints == []
+        assert host.service("grafana").is_running
+        health = request(f"https://{ADDR['ob1']}:{PORTS['grafana_web']['port']}/api/health", user=None)
+        assert health["database"] == "ok"
+    else:
+        # Only the binary the mirror lacks may be reported missing.
+        assert complaints and all("/opt/fdp/grafana" in line or "grafana.service" in line for line in complaints), \
+            complaints
+        assert not host.service("grafana").is_enabled

@@ -8,6 +8,7 @@ import yaml
 
 from fdp_flink import (
     config_yaml,
+    dynamic_properties,
     flink_settings,
     jm_memory_model,
     parse_size_mb,
@@ -140,6 +141,32 @@ def test_settings_refuse_two_size_keys_for_one_process():
 def test_settings_reject_bad_values_and_keys(bad):
     with pytest.raises(ValueError):
         flink_settings({}, {}, bad)
+
+
+def test_settings_refuse_overrides_of_reserved_keys():
+    reserved = ("metrics.reporter.prom.port", "metrics.internal.query-service.port")
+    with pytest.raises(ValueError, match="per process"):
+        flink_settings({}, {}, {"metrics.reporter.prom.port": 9999}, reserved=reserved)
+    # other overrides pass; the reserved keys may still come from the defaults
+    assert flink_settings({"metrics.reporter.prom.port": 1}, {}, {"parallelism.default": 2}, reserved=reserved) == {
+        "metrics.reporter.prom.port": 1, "parallelism.default": 2}
+
+
+def test_dynamic_properties_are_sorted_plain_words():
+    class TaggedInt(int):
+        pass
+
+    text = dynamic_properties({"metrics.reporter.prom.port": TaggedInt(9250),
+                               "metrics.internal.query-service.port": "6126", "x.enabled": True})
+    assert text == ("-D metrics.internal.query-service.port=6126 -D metrics.reporter.prom.port=9250 "
+                    "-D x.enabled=true")
+    assert dynamic_properties({}) == ""
+
+
+@pytest.mark.parametrize("bad", [{"a.b": "two words"}, {"a.b": "x;rm"}, {"a b": 1}, {"a.b": "$HOME"}])
+def test_dynamic_properties_refuse_what_a_unit_line_would_mangle(bad):
+    with pytest.raises(ValueError, match="dynamic property"):
+        dynamic_properties(bad)
 
 
 def test_config_yaml_is_flat_sorted_standard_yaml():

@@ -14,7 +14,7 @@ Unit-tested in tests/unit/test_flink_filters.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import yaml
@@ -163,12 +163,17 @@ def sizing(mem_total_mb: int, cores: int, jobmanager: bool = False, taskmanager:
 
 
 def flink_settings(defaults: Mapping[str, Any] | None, sized: Mapping[str, Any] | None,
-                   overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+                   overrides: Mapping[str, Any] | None, reserved: Iterable[str] = ()) -> dict[str, Any]:
     """defaults + computed sizes + overrides (an override wins, null removes a key), checked.
 
     Checks: keys are flat dotted strings; at most one size key per process; sizes satisfy the
-    memory model; slots are a positive integer; no flink-conf.yaml-only leftovers.
+    memory model; slots are a positive integer; no flink-conf.yaml-only leftovers; no override
+    of a reserved key (one the role sets per process, where an override would be ignored).
     """
+    taken = sorted(set(overrides or {}) & set(reserved))
+    if taken:
+        raise ValueError(f"{taken} are set per process by the role (ports from platform_ports): "
+                         "remove them from the overrides")
     merged = merge_settings(merge_settings(defaults, sized), overrides)
     for key in merged:
         if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", key):
@@ -185,6 +190,19 @@ def flink_settings(defaults: Mapping[str, Any] | None, sized: Mapping[str, Any] 
             raise ValueError(f"{SLOTS_KEY} must be a positive integer, not '{slots}'")
         merged[SLOTS_KEY] = int(slots)
     return merged
+
+
+def dynamic_properties(settings: Mapping[str, Any]) -> str:
+    """Command-line dynamic properties (`-D key=value`, sorted) for a start script: the settings
+    that differ between the JobManager and a TaskManager of one host (Flink applies them over
+    config.yaml). Values must be plain words: they land unquoted in a systemd ExecStart."""
+    parts = []
+    for key, value in sorted(settings.items()):
+        text = str(_plain(value)).lower() if isinstance(value, bool) else str(_plain(value))
+        if not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", str(key)) or not re.fullmatch(r"[A-Za-z0-9_.:,/-]+", text):
+            raise ValueError(f"'{key}: {value}' cannot be a dynamic property (flat key, plain value)")
+        parts.append(f"-D {key}={text}")
+    return " ".join(parts)
 
 
 def _plain(value: Any) -> Any:
@@ -220,6 +238,7 @@ class FilterModule:
             "fdp_flink_sizing": sizing,
             "fdp_flink_settings": flink_settings,
             "fdp_flink_config_yaml": config_yaml,
+            "fdp_flink_dynamic_properties": dynamic_properties,
             "fdp_flink_tm_memory": tm_memory_model,
             "fdp_flink_jm_memory": jm_memory_model,
         }

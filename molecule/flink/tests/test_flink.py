@@ -1,6 +1,7 @@
-"""Flink on real lab hosts: secured REST, registrations with the computed slots, the smoke job
-(submitted by side_effect.yml) with checkpoints completing, a TaskManager restart survived,
-metrics reachable from the Prometheus host only.
+"""Flink on real lab hosts: secured REST (client certificates required after side_effect.yml's
+rolling change), the rolling restart's order, registrations with the computed slots, the smoke
+job (submitted by ansible/playbooks/flink-smoke.yml) with checkpoints completing, a TaskManager
+restart survived, per-process metrics ports reachable from the Prometheus host only.
 
 The tests run in file order; the TaskManager restart comes after the job checks."""
 
@@ -10,6 +11,7 @@ import json
 import os
 import ssl
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -42,10 +44,30 @@ def get(name):
 HOSTS = {name: get(name) for name in ADDR}
 
 
-def rest(path: str, method: str = "GET", timeout: float = 10):
+def client_cert_files() -> tuple[str, str]:
+    """fl1's host certificate and key (CA-signed, clientAuth), copied for the REST client."""
+    directory = Path(tempfile.mkdtemp(prefix="fdp-flink-client-"))
+    for name in ("host.crt", "host.key"):
+        (directory / name).write_text(HOSTS["fl1"].file(f"/etc/fdp/tls/{name}").content_string)
+        (directory / name).chmod(0o600)
+    return str(directory / "host.crt"), str(directory / "host.key")
+
+
+_CONTEXT: list[ssl.SSLContext] = []
+
+
+def client_context(cert: bool = True) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(INV_DIR / "pki" / "ca.crt"))
+    if cert:
+        context.load_cert_chain(*client_cert_files())
+    return context
+
+
+def rest(path: str, method: str = "GET", timeout: float = 10):
+    if not _CONTEXT:
+        _CONTEXT.append(client_context())
     request = urllib.request.Request(REST + path, method=method)
-    with urllib.request.urlopen(request, context=context, timeout=timeout) as response:  # noqa: S310
+    with urllib.request.urlopen(request, context=_CONTEXT[0], timeout=timeout) as response:  # noqa: S310
         return json.loads(response.read() or b"{}")
 
 
@@ -92,6 +114,48 @@ def test_rest_is_https_verified_against_the_platform_ca():
         urllib.request.urlopen(REST + "/overview", context=ssl.create_default_context(), timeout=10)  # noqa: S310
 
 
+def test_rest_requires_a_client_certificate_signed_by_the_platform_ca():
+    # side_effect.yml rolled flink_rest_client_auth: true through the cluster.
+    settings = yaml.safe_load(HOSTS["fl1"].file("/etc/fdp/flink/config.yaml").content_string)
+    assert settings["security.ssl.rest.authentication-enabled"] is True
+    with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
+        urllib.request.urlopen(REST + "/overview", context=client_context(cert=False), timeout=10)  # noqa: S310
+    assert rest("/overview")["taskmanagers"] == 2
+
+
+def journal(name: str, unit: str, since: int) -> list[tuple[int, str]]:
+    """(microseconds since the epoch, message) of a unit's journal since a time."""
+    out = HOSTS[name].check_output(f"journalctl -u {unit} --since @{since} -o json --output-fields=MESSAGE")
+    entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return [(int(e["__REALTIME_TIMESTAMP"]), str(e.get("MESSAGE", ""))) for e in entries]
+
+
+def first(entries, text, after=0):
+    return min(t for t, message in entries if text in message and t > after)
+
+
+def test_the_configuration_change_rolled_jobmanager_first_then_one_taskmanager_at_a_time():
+    since = json.loads((EPHEMERAL / "roll.json").read_text())["roll_started"]
+    jm = journal("fl1", "flink-jobmanager", since)
+    jm_stop = first(jm, "Stopping flink-jobmanager")
+    jm_ready = first(jm, "Rest endpoint listening at", jm_stop)
+    tms = {name: journal(name, "flink-taskmanager", since) for name in TASKMANAGERS}
+    stops = {name: first(entries, "Stopping flink-taskmanager") for name, entries in tms.items()}
+    order = sorted(TASKMANAGERS, key=stops.get)
+    previous_done = jm_ready
+    for name in order:
+        entries = tms[name]
+        # Registered with the restarted JobManager before any TaskManager went down.
+        assert first(entries, "Successful registration at resource manager", jm_stop) < stops[order[0]]
+        assert stops[name] > previous_done, f"{name} stopped before the previous step was done"
+        started = first(entries, "Started flink-taskmanager", stops[name])
+        previous_done = first(entries, "Successful registration at resource manager", started)
+    # Each restarted exactly once.
+    assert len([m for _, m in jm if "Stopping flink-jobmanager" in m]) == 1
+    for entries in tms.values():
+        assert len([m for _, m in entries if "Stopping flink-taskmanager" in m]) == 1
+
+
 def test_plain_http_is_refused():
     with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
         urllib.request.urlopen(f"http://{ADDR['fl1']}:{PORTS['flink_rest']['port']}/overview", timeout=10)  # noqa: S310
@@ -123,12 +187,11 @@ def job():
 
 def records_flowing(jobid):
     """Records the keyed count operator has received (through the TLS data exchange), summed
-    over the TaskManagers' Prometheus reporters, scraped from the Prometheus host. (The REST
-    API's per-vertex metrics come from the metric query service on a random port, which the
-    firewall does not open.)"""
+    over the TaskManagers' Prometheus reporters, scraped from the Prometheus host."""
     total = 0.0
     for name in TASKMANAGERS:
-        text = HOSTS["fl1"].check_output(f"curl -sS -m 10 http://{ADDR[name]}:{PORTS['flink_metrics']['port']}/metrics")
+        text = HOSTS["fl1"].check_output(
+            f"curl -sS -m 10 http://{ADDR[name]}:{PORTS['flink_taskmanager_metrics']['port']}/metrics")
         for line in text.splitlines():
             if (line.startswith("flink_taskmanager_job_task_numRecordsIn{") and f'job_id="{jobid}"' in line
                     and "fdp_smoke_count" in line):
@@ -158,10 +221,36 @@ def test_job_survives_a_taskmanager_restart(job):
     wait_for(lambda: records_flowing(job) > first, timeout=60)
 
 
-@pytest.mark.parametrize("target", ["fl2", "fl3", "fl1"])
-def test_metrics_answer_to_the_prometheus_host_only(target):
-    url = f"http://{ADDR[target]}:{PORTS['flink_metrics']['port']}/metrics"
+def test_rest_vertex_metrics_come_through_the_pinned_query_service_ports(job):
+    # The JobManager reads them from each TaskManager's metric query service (6126, internal TLS).
+    def read_records():
+        vertices = rest(f"/jobs/{job}")["vertices"]
+        return sum(v["metrics"]["read-records"] for v in vertices if "fdp-smoke-count" in v["name"])
+    first_value = wait_for(read_records, timeout=60)
+    wait_for(lambda: read_records() > first_value, timeout=60)
+
+
+@pytest.mark.parametrize(("target", "port", "kind"), [
+    ("fl1", "flink_jobmanager_metrics", "flink_jobmanager_"),
+    ("fl2", "flink_taskmanager_metrics", "flink_taskmanager_"),
+    ("fl3", "flink_taskmanager_metrics", "flink_taskmanager_"),
+])
+def test_metrics_answer_per_process_to_the_prometheus_host_only(target, port, kind):
+    url = f"http://{ADDR[target]}:{PORTS[port]['port']}/metrics"
     prometheus, outsider = HOSTS["fl1"], HOSTS["fl4"]
     metrics = prometheus.check_output(f"curl -sS -m 10 {url}")
-    assert ("flink_taskmanager_" if target != "fl1" else "flink_jobmanager_") in metrics
+    assert kind in metrics
     assert outsider.run(f"curl -sS -m 5 {url}").rc != 0
+
+
+@pytest.mark.parametrize(("target", "unit", "port"), [
+    ("fl1", "flink-jobmanager", "flink_jobmanager_query"),
+    ("fl2", "flink-taskmanager", "flink_taskmanager_query"),
+])
+def test_query_service_listens_on_its_pinned_port_for_platform_hosts_only(target, unit, port):
+    number = PORTS[port]["port"]
+    pid = HOSTS[target].check_output(f"systemctl show -p MainPID --value {unit}")
+    assert f"pid={pid}," in HOSTS[target].check_output(f"ss -Htlnp 'sport = :{number}'")
+    probe = f"timeout 5 bash -c 'exec 3<>/dev/tcp/{ADDR[target]}/{number}'"
+    assert HOSTS["fl3" if target == "fl2" else "fl2"].run(probe).rc == 0
+    assert HOSTS["fl4"].run(probe).rc != 0

@@ -1,4 +1,4 @@
-// Smoke job of the flink Molecule scenario: an unbounded, rate-limited stream (50 records/s)
+// Smoke job of ansible/playbooks/flink-smoke.yml: an unbounded, rate-limited stream (50 records/s)
 // through a keyed running count (keyed state, so checkpoints carry state) into a discarding
 // sink, checkpointing every 5 s. Compiled on the controller against lib/flink-dist-*.jar.
 package fdp.smoke;

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := python3 python3-venv git make systemd-container debootstrap iproute2 nftables \
 	openssh-client shellcheck procps util-linux openjdk-17-jdk-headless
 LAB_HOSTS ?= 3
-SCENARIOS ?= baseline security artifacts flink
+SCENARIOS ?= baseline security artifacts flink observability
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Where the lab's `up` writes its inventory (git-ignored). Passed to the lab targets only:
 # Molecule's and the tests' labs must never write or remove the main lab's inventory.
@@ -45,7 +45,7 @@ setup: .cache/apt.stamp $(BIN)/.stamp .collections/.stamp ## Install apt package
 
 # --- lab --------------------------------------------------------------------------------------
 .PHONY: lab
-lab: setup ## Bring up the lab ($(LAB_HOSTS) hosts) and deploy site.yml onto it
+lab: setup lab-mirror ## Bring up the lab ($(LAB_HOSTS) hosts) and deploy site.yml onto it
 	LAB_INVENTORY=$(LAB_INVENTORY) scripts/lab up $(LAB_HOSTS)
 	FDP_RUN_REPORT=$(CURDIR)/.lab/deploy-report.jsonl ansible-playbook -i inventories/lab site.yml
 	@scripts/lab status
@@ -71,12 +71,16 @@ test: lint unit terraform-test lab-test molecule ## Everything CI runs: lint, un
 lint: setup ## ansible-lint (production), yamllint (strict), shellcheck, terraform fmt, syntax check
 	yamllint --strict .
 	ansible-lint --profile production
-	shellcheck scripts/lab .ci/run
+	shellcheck scripts/lab scripts/tools .ci/run
 	scripts/terraform fmt -check -recursive -diff terraform
 	ansible-playbook -i inventories/sample --syntax-check site.yml
 
-unit: setup ## Unit tests (filters, validation, rendering, role contracts)
+unit: setup tools ## Unit tests (filters, validation, rendering, role contracts, alert rules, dashboards)
 	pytest tests/unit
+
+.PHONY: tools
+tools: lab-mirror ## promtool and amtool (from the mirror's Prometheus and Alertmanager) into .tools/bin
+	scripts/tools
 
 terraform-test: setup ## Terraform: fmt, terraform test, existing root apply + hand-off + preflight, provider roots, port matrix
 	pytest tests/terraform
@@ -89,4 +93,4 @@ molecule: setup lab-mirror ## Molecule scenarios on real lab hosts (SCENARIOS="b
 
 .PHONY: clean
 clean: lab-down ## Stop the lab and remove the virtualenv, collections and caches
-	rm -rf $(VENV) .collections .cache .lab
+	rm -rf $(VENV) .collections .cache .lab .tools

@@ -7,6 +7,7 @@ The tests run in file order; the TaskManager restart comes after the job checks.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import ssl
@@ -254,3 +255,29 @@ def test_query_service_listens_on_its_pinned_port_for_platform_hosts_only(target
     probe = f"timeout 5 bash -c 'exec 3<>/dev/tcp/{ADDR[target]}/{number}'"
     assert HOSTS["fl3" if target == "fl2" else "fl2"].run(probe).rc == 0
     assert HOSTS["fl4"].run(probe).rc != 0
+
+
+def test_prometheus_scrapes_every_flink_process_with_the_cluster_state():
+    """The real Prometheus on fl1 (monitoring stage) scrapes the reporters found from the inventory."""
+    prom = f"https://{ADDR['fl1']}:{PORTS['prometheus_web']['port']}"
+    password = (INV_DIR / "credentials" / "prometheus_admin_password").read_text().strip()
+    context = ssl.create_default_context(cafile=str(INV_DIR / "pki" / "ca.crt"))
+
+    def query(path):
+        request = urllib.request.Request(prom + path)
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{password}".encode()).decode())
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())["data"]
+
+    def flink_targets_up():
+        targets = [t for t in query("/api/v1/targets?state=active")["activeTargets"] if t["labels"]["job"] == "flink"]
+        return targets if len(targets) == 3 and all(t["health"] == "up" for t in targets) else None
+
+    targets = wait_for(flink_targets_up, timeout=90)
+    assert {(t["labels"]["host"], t["labels"]["role"], t["scrapeUrl"].split(":")[-1].split("/")[0]) for t in targets} == {
+        ("fl1", "flink_jobmanager", str(PORTS["flink_jobmanager_metrics"]["port"])),
+        ("fl2", "flink_taskmanager", str(PORTS["flink_taskmanager_metrics"]["port"])),
+        ("fl3", "flink_taskmanager", str(PORTS["flink_taskmanager_metrics"]["port"])),
+    }
+    registered = wait_for(lambda: query("/api/v1/query?query=flink_jobmanager_numRegisteredTaskManagers")["result"])
+    assert [r["value"][1] for r in registered] == ["2"]

@@ -120,9 +120,8 @@ def test_check_mode_after_converge_changed_nothing():
 
 
 @pytest.mark.parametrize(("name", "unit", "user"), [
-    ("ob1", "prometheus", "prometheus"), ("ob1", "alertmanager", "alertmanager"),
-    ("ob1", "node_exporter", "node_exporter"), ("ob2", "node_exporter", "node_exporter"),
-    ("ob3", "node_exporter", "node_exporter")])
+    ("ob1", "prometheus", "prometheus"), ("ob1", "node_exporter", "node_exporter"),
+    ("ob2", "node_exporter", "node_exporter"), ("ob3", "node_exporter", "node_exporter")])
 def test_services_run_under_their_own_accounts(name, unit, user):
     host = HOSTS[name]
     assert host.service(unit).is_running and host.service(unit).is_enabled
@@ -131,13 +130,13 @@ def test_services_run_under_their_own_accounts(name, unit, user):
 
 def test_web_configs_hold_bcrypt_hashes_and_no_password():
     host = HOSTS["ob1"]
-    for path in ("/etc/fdp/prometheus/web-config.yml", "/etc/fdp/alertmanager/web-config.yml",
-                 "/etc/fdp/node_exporter/web-config.yml"):
+    for path in ("/etc/fdp/prometheus/web-config.yml", "/etc/fdp/node_exporter/web-config.yml"):
         f = host.file(path)
         assert (f.user, f.mode) == ("root", 0o640)
         config = yaml.safe_load(f.content_string)
         assert config["tls_server_config"]["cert_file"] == "/etc/fdp/tls/host.crt"
         users = config["basic_auth_users"]
+        assert "prometheus" in users, path  # the scrape user
         assert all(h.startswith("$2b$") for h in users.values()), path
         assert secret("metrics_password") not in f.content_string
 
@@ -149,8 +148,7 @@ def test_every_target_is_up_over_https_with_auth():
         return targets if targets and all(t["health"] == "up" for t in targets) else None
     targets = wait_for(all_up, timeout=90)
     seen = {(t["labels"]["job"], t["labels"]["host"]) for t in targets}
-    assert {("node", "ob1"), ("node", "ob2"), ("node", "ob3"), ("prometheus", "ob1"),
-            ("alertmanager", "ob1")} <= seen
+    assert seen == {("node", "ob1"), ("node", "ob2"), ("node", "ob3"), ("prometheus", "ob1")}
     for t in targets:
         assert t["scrapeUrl"].startswith("https://"), t["scrapeUrl"]
         assert t["labels"]["instance"].startswith(t["labels"]["host"] + ":")
@@ -181,20 +179,37 @@ def test_certificate_expiry_is_exported_for_every_host():
     assert all(v > time.time() + 300 * 86400 for v in by_host.values())  # 397-day certificates
 
 
-@pytest.mark.parametrize("url", [PROM + "/api/v1/targets", f"https://{ADDR['ob1']}:{AM_PORT}/api/v2/status",
-                                 f"https://{ADDR['ob2']}:{NODE_PORT}/metrics"])
-def test_unauthenticated_and_wrong_password_requests_are_refused(url):
+def refused_without_valid_credentials(url):
     for user, password in ((None, None), ("admin", "wrong-password"), ("prometheus", "x")):
         with pytest.raises(urllib.error.HTTPError) as err:
             request(url, user=user, password=password)
         assert err.value.code == 401
 
 
-@pytest.mark.parametrize("port", [PORTS["prometheus_web"]["port"], AM_PORT, NODE_PORT])
-def test_plain_http_is_refused(port):
+def test_prometheus_refuses_unauthenticated_and_wrong_password_requests():
+    refused_without_valid_credentials(PROM + "/api/v1/targets")
+
+
+def test_prometheus_refuses_plain_http():
+    refused_plain_http(PORTS["prometheus_web"]["port"])
+
+
+def refused_plain_http(port):
     with pytest.raises(urllib.error.HTTPError) as err:
         request(f"http://{ADDR['ob1']}:{port}/metrics", user="admin", password=secret("prometheus_admin_password"))
     assert err.value.code == 400  # Go's TLS server answers a plaintext request with 400 only
+
+
+def test_node_exporter_refuses_no_auth_wrong_password_and_plain_http():
+    """Only the Prometheus hosts reach node_exporter (firewall), so the probes run on ob1."""
+    curl = "curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert /etc/fdp/tls/ca.crt"
+    url = f"https://{ADDR['ob2']}:{NODE_PORT}/metrics"
+    ob1 = HOSTS["ob1"]
+    assert ob1.check_output(f"{curl} {url}") == "401"
+    assert ob1.check_output(f"{curl} -u prometheus:wrong {url}") == "401"
+    assert ob1.check_output(f"{curl} -u admin:{secret('metrics_password')} {url}") == "401"
+    assert ob1.check_output(f"{curl} -u prometheus:{secret('metrics_password')} http://{ADDR['ob2']}:{NODE_PORT}/metrics") \
+        == "400"
 
 
 def test_node_exporter_answers_the_prometheus_host_and_not_the_outsider():
@@ -223,6 +238,8 @@ def test_adding_a_host_to_a_group_reloads_prometheus_and_clusters_alertmanager()
     after = float(prom("/api/v1/query?query=prometheus_config_last_reload_success_timestamp_seconds")
                   ["data"]["result"][0]["value"][1])
     assert after > reloads
+    config = HOSTS["ob1"].file("/etc/fdp/prometheus/prometheus.yml").content_string
+    assert "alertmanagers" in config and "job_name: alertmanager" in config
     wait_for(lambda: {t["labels"]["host"] for t in active_targets()
                       if t["labels"]["job"] == "alertmanager" and t["health"] == "up"} == {"ob1", "ob2"})
     wait_for(lambda: len(prom("/api/v1/alertmanagers")["data"]["activeAlertmanagers"]) == 2)
@@ -235,6 +252,24 @@ def test_adding_a_host_to_a_group_reloads_prometheus_and_clusters_alertmanager()
     assert {p["address"].split(":")[0] for p in cluster["peers"]} == {ADDR["ob1"], ADDR["ob2"]}
     args = HOSTS["ob2"].check_output("tr '\\0' ' ' < /proc/%s/cmdline" % main_pid(HOSTS["ob2"], "alertmanager"))
     assert "--cluster.tls-config=" in args and f"--cluster.peer={ADDR['ob1']}:" in args
+
+
+@pytest.mark.parametrize("name", ["ob1", "ob2"])
+def test_alertmanager_runs_under_its_account_with_a_hashed_web_config(name):
+    host = HOSTS[name]
+    assert host.service("alertmanager").is_running and host.service("alertmanager").is_enabled
+    assert host.check_output(f"ps -o user= -p {main_pid(host, 'alertmanager')}") == "alertmanager"
+    config = yaml.safe_load(host.file("/etc/fdp/alertmanager/web-config.yml").content_string)
+    assert set(config["basic_auth_users"]) == {"admin", "grafana", "prometheus"}
+    assert all(h.startswith("$2b$") for h in config["basic_auth_users"].values())
+
+
+def test_alertmanager_refuses_unauthenticated_and_wrong_password_requests():
+    refused_without_valid_credentials(f"https://{ADDR['ob2']}:{AM_PORT}/api/v2/status")
+
+
+def test_alertmanager_refuses_plain_http():
+    refused_plain_http(AM_PORT)
 
 
 def test_gossip_requires_a_client_certificate():

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
-from fdp_testinfra import last_check_mode_run
+from fdp_testinfra import last_check_mode_run, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
@@ -70,20 +70,6 @@ def rest(path: str, method: str = "GET", timeout: float = 10):
     request = urllib.request.Request(REST + path, method=method)
     with urllib.request.urlopen(request, context=_CONTEXT[0], timeout=timeout) as response:  # noqa: S310
         return json.loads(response.read() or b"{}")
-
-
-def wait_for(predicate, timeout: float = 120, step: float = 3):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except (OSError, KeyError, ValueError) as exc:
-            last = exc
-        time.sleep(step)
-    raise AssertionError(f"timed out; last result: {last!r}")
 
 
 def test_check_mode_after_converge_changed_nothing():

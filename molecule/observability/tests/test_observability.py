@@ -11,9 +11,7 @@ import base64
 import configparser
 import json
 import os
-import re
 import ssl
-import subprocess
 import threading
 import time
 import urllib.error
@@ -24,7 +22,7 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
-from fdp_testinfra import last_check_mode_run
+from fdp_testinfra import last_check_mode_run, playbook, recap_changed, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
@@ -77,39 +75,12 @@ def prom(path: str):
     return request(PROM + path)
 
 
-def wait_for(predicate, timeout: float = 120, step: float = 2):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except (OSError, KeyError, ValueError, IndexError) as exc:
-            last = exc
-        time.sleep(step)
-    raise AssertionError(f"timed out after {timeout}s; last result: {last!r}")
-
-
 def active_targets():
     return prom("/api/v1/targets?state=active")["data"]["activeTargets"]
 
 
 def main_pid(host, unit: str) -> str:
     return host.check_output(f"systemctl show -p MainPID --value {unit}")
-
-
-def playbook(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    cfg = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "ansible.cfg"
-    if cfg.is_file():
-        env["ANSIBLE_CONFIG"] = str(cfg)
-    return subprocess.run(["ansible-playbook", "-i", INVENTORY, *args], cwd=PROJECT, env=env,
-                          capture_output=True, text=True, timeout=900, check=False)
-
-
-def recap_changed(output: str) -> dict[str, int]:
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 # --- converged state ------------------------------------------------------------------------

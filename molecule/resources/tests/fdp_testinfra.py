@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import time
 from pathlib import Path
 
 
@@ -21,3 +24,35 @@ def last_check_mode_run() -> dict:
 
 def read_json(host, path: str) -> dict:
     return json.loads(host.file(path).content_string)
+
+
+def wait_for(predicate, timeout: float = 120, step: float = 2):
+    """Poll `predicate` until it returns something truthy; errors of a service that is not
+    ready yet count as "not yet". Fails with the last result after `timeout` seconds."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, KeyError, ValueError, IndexError) as exc:
+            last = exc
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s; last result: {last!r}")
+
+
+def playbook(*args: str) -> subprocess.CompletedProcess:
+    """ansible-playbook against the scenario's inventory, from the project, with Molecule's config."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    cfg = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "ansible.cfg"
+    if cfg.is_file():
+        env["ANSIBLE_CONFIG"] = str(cfg)
+    return subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *args],
+                          cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+
+
+def recap_changed(output: str) -> dict[str, int]:
+    """Host -> changed count, from a play recap."""
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}

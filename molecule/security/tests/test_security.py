@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
-from fdp_testinfra import last_check_mode_run
+from fdp_testinfra import last_check_mode_run, playbook, recap_changed
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
@@ -201,19 +201,6 @@ def test_controller_secrets_are_private():
 
 def serials():
     return {n: h.check_output("openssl x509 -in /etc/fdp/tls/host.crt -noout -serial") for n, h in HOSTS.items()}
-
-
-def playbook(*args):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    cfg = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "ansible.cfg"
-    if cfg.is_file():
-        env["ANSIBLE_CONFIG"] = str(cfg)
-    return subprocess.run(["ansible-playbook", "-i", INVENTORY, *args], cwd=PROJECT, env=env,
-                          capture_output=True, text=True, timeout=900, check=False)
-
-
-def recap_changed(output):
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
 
 STATE = {}

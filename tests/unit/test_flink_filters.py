@@ -1,15 +1,15 @@
-"""Flink filters: sizing from host facts under Flink's memory model, settings merge and checks,
-config.yaml rendering."""
+"""Flink filters: sizing from host facts under Flink's memory model, Flink's own rules over the
+merged settings, dynamic properties. The merge, reserved keys, key catalog and rendering are
+the shared mechanism's (test_config_filters.py)."""
 
 from __future__ import annotations
 
 import pytest
-import yaml
 
+from fdp_config import settings
 from fdp_flink import (
-    config_yaml,
+    check_settings,
     dynamic_properties,
-    flink_settings,
     jm_memory_model,
     parse_size_mb,
     sizing,
@@ -115,83 +115,47 @@ def test_sizing_refuses_a_host_too_small():
         sizing(2048, 2, jobmanager=True, taskmanager=True)
 
 
-def test_settings_overrides_win_and_null_removes():
-    merged = flink_settings({"rest.port": 8081, "parallelism.default": 1},
-                            {"taskmanager.numberOfTaskSlots": 2},
-                            {"parallelism.default": 4, "rest.port": None, "taskmanager.numberOfTaskSlots": "3"})
-    assert merged == {"parallelism.default": 4, "taskmanager.numberOfTaskSlots": 3}
+def test_check_normalises_slots_and_accepts_the_model():
+    assert check_settings({"taskmanager.numberOfTaskSlots": "3", "parallelism.default": 4}) == {
+        "taskmanager.numberOfTaskSlots": 3, "parallelism.default": 4}
 
 
-def test_settings_override_of_a_size_is_checked_against_the_model():
+def test_check_applies_the_memory_model_to_an_override_of_a_size():
+    merged = settings([{}, {"taskmanager.memory.process.size": "2048m"}], {"taskmanager.memory.process.size": "800m"})
     with pytest.raises(ValueError, match="task heap"):
-        flink_settings({}, {"taskmanager.memory.process.size": "2048m"}, {"taskmanager.memory.process.size": "800m"})
+        check_settings(merged)
 
 
-def test_settings_refuse_two_size_keys_for_one_process():
+def test_check_refuses_two_size_keys_for_one_process():
+    merged = settings([{"taskmanager.memory.process.size": "2048m"}], {"taskmanager.memory.flink.size": "1g"})
     with pytest.raises(ValueError, match="only one"):
-        flink_settings({}, {"taskmanager.memory.process.size": "2048m"}, {"taskmanager.memory.flink.size": "1g"})
+        check_settings(merged)
     # null removes the computed one, so the override stands alone
-    merged = flink_settings({}, {"taskmanager.memory.process.size": "2048m"},
-                            {"taskmanager.memory.process.size": None, "taskmanager.memory.flink.size": "1g"})
-    assert merged == {"taskmanager.memory.flink.size": "1g"}
+    merged = settings([{"taskmanager.memory.process.size": "2048m"}],
+                      {"taskmanager.memory.process.size": None, "taskmanager.memory.flink.size": "1g"})
+    assert check_settings(merged) == {"taskmanager.memory.flink.size": "1g"}
 
 
 @pytest.mark.parametrize("bad", [{"taskmanager.numberOfTaskSlots": 0}, {"taskmanager.numberOfTaskSlots": "two"},
-                                 {"rest port": 1}, {"": 1}])
-def test_settings_reject_bad_values_and_keys(bad):
+                                 {"jobmanager.memory.process.size": "100m"}])
+def test_check_rejects_bad_values(bad):
     with pytest.raises(ValueError):
-        flink_settings({}, {}, bad)
+        check_settings(bad)
 
 
-def test_settings_refuse_overrides_of_reserved_keys():
-    reserved = ("metrics.reporter.prom.port", "metrics.internal.query-service.port")
-    with pytest.raises(ValueError, match="per process"):
-        flink_settings({}, {}, {"metrics.reporter.prom.port": 9999}, reserved=reserved)
-    # other overrides pass; the reserved keys may still come from the defaults
-    assert flink_settings({"metrics.reporter.prom.port": 1}, {}, {"parallelism.default": 2}, reserved=reserved) == {
-        "metrics.reporter.prom.port": 1, "parallelism.default": 2}
-
-
-def test_dynamic_properties_are_sorted_plain_words():
+def test_dynamic_properties_are_sorted_plain_argv_words():
     class TaggedInt(int):
         pass
 
-    text = dynamic_properties({"metrics.reporter.prom.port": TaggedInt(9250),
+    argv = dynamic_properties({"metrics.reporter.prom.port": TaggedInt(9250),
                                "metrics.internal.query-service.port": "6126", "x.enabled": True})
-    assert text == ("-D metrics.internal.query-service.port=6126 -D metrics.reporter.prom.port=9250 "
-                    "-D x.enabled=true")
-    assert dynamic_properties({}) == ""
+    # "-D" and "key=value" are two arguments: jobmanager.sh reads "-Dk=v" as its host argument
+    assert argv == ["-D", "metrics.internal.query-service.port=6126", "-D", "metrics.reporter.prom.port=9250",
+                    "-D", "x.enabled=true"]
+    assert dynamic_properties({}) == []
 
 
 @pytest.mark.parametrize("bad", [{"a.b": "two words"}, {"a.b": "x;rm"}, {"a b": 1}, {"a.b": "$HOME"}])
 def test_dynamic_properties_refuse_what_a_unit_line_would_mangle(bad):
     with pytest.raises(ValueError, match="dynamic property"):
         dynamic_properties(bad)
-
-
-def test_config_yaml_is_flat_sorted_standard_yaml():
-    settings = {
-        "security.ssl.internal.keystore-password": "yes: no #x",
-        "rest.port": 8081,
-        "security.ssl.internal.enabled": True,
-        "env.java.opts.all": "--add-opens=java.base/java.lang=ALL-UNNAMED " * 20,
-    }
-    text = config_yaml(settings)
-    assert yaml.safe_load(text) == settings
-    lines = text.splitlines()
-    assert [line.split(":")[0] for line in lines] == sorted(settings)
-    assert "security.ssl.internal.enabled: true" in lines
-    assert len(lines) == 4  # long values stay on one line
-
-
-def test_config_yaml_renders_str_and_int_subclasses_as_plain_values():
-    class Tagged(str):
-        pass
-
-    class TaggedInt(int):
-        pass
-
-    text = config_yaml({Tagged("blob.server.port"): TaggedInt(6124), "rest.address": Tagged("10.0.0.1")})
-    assert text == "blob.server.port: 6124\nrest.address: 10.0.0.1\n"
-    with pytest.raises(ValueError, match="cannot render"):
-        config_yaml({"x": object()})

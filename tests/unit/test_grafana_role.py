@@ -1,51 +1,25 @@
-"""The grafana role's templates rendered by Ansible itself (the role's defaults and vars, the
-platform's wiring, a small inventory): grafana.ini, the data source provisioning and the unit
-say what the platform promises, and preflight refuses overrides of the wiring."""
+"""The grafana role rendered by the service skeleton's own configure step (the role's data, the
+platform's wiring, a small inventory): grafana.ini, the data source provisioning, the secrets
+and the unit say what the platform promises, and the checks refuse overrides of the wiring."""
 
 from __future__ import annotations
 
 import configparser
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import REPO, run_playbook
+from service_render import render_role
 
-TEMPLATES = [
+FILES = [
     "etc/fdp/grafana/grafana.ini",
     "etc/fdp/grafana/provisioning/datasources/fdp.yaml",
     "etc/fdp/grafana/provisioning/dashboards/fdp.yaml",
     "etc/systemd/system/grafana.service",
 ]
-# Only the preflight (asserts) runs: public, it brings the role's defaults and vars into scope.
-PLAYBOOK = """
-- name: Render the grafana role's templates into a directory
-  hosts: grafana
-  gather_facts: false
-  tasks:
-    - name: Load the role's variables (read-only checks)
-      ansible.builtin.include_role:
-        name: grafana
-        tasks_from: preflight.yml
-        public: true
-    - name: Render
-      ansible.builtin.template:
-        src: "{{ repo }}/roles/grafana/templates/{{ item }}.j2"
-        dest: "{{ out }}/{{ item }}"
-        mode: "0600"
-      loop: "{{ templates }}"
-    - name: Write the secrets the role would install (to prove none leaks into a rendered file)
-      ansible.builtin.copy:
-        content: "{{ item.value }}"
-        dest: "{{ out }}/secrets/{{ item.name }}"
-        mode: "0600"
-      loop: "{{ _grafana_secrets }}"
-      no_log: true
-"""
 INVENTORY = """
 all:
   children:
@@ -62,18 +36,9 @@ all:
 
 
 def render(tmp_path: Path, extra_vars: dict | None = None, inventory: str = INVENTORY):
-    out, inv, creds = tmp_path / "out", tmp_path / "inv", tmp_path / "credentials"
-    for path in [out.joinpath(t).parent for t in TEMPLATES] + [inv, out / "secrets"]:
-        path.mkdir(parents=True, exist_ok=True)
-    (inv / "hosts.yml").write_text(textwrap.dedent(inventory), encoding="utf-8")
-    variables = {"repo": str(REPO), "out": str(out), "templates": TEMPLATES, "platform_credentials_dir": str(creds),
-                 "platform_environment": "test", "platform_admin_cidrs": ["198.51.100.0/24"],
-                 "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                 **(extra_vars or {})}
-    (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables), encoding="utf-8")
-    (tmp_path / "render.yml").write_text(PLAYBOOK, encoding="utf-8")
-    result = run_playbook(str(tmp_path / "render.yml"), inv, "-e", f"@{tmp_path / 'vars.yml'}")
-    return result, out, creds
+    """The role's files and unit as the service skeleton renders them for host ops1."""
+    result, out, creds = render_role(tmp_path, "grafana", inventory, hosts="grafana", extra_vars=extra_vars)
+    return result, out / "ops1", creds
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +56,7 @@ def read_ini(path: Path) -> configparser.ConfigParser:
 
 
 def test_grafana_ini_is_https_only_with_the_host_certificate(rendered):
-    ini = read_ini(rendered[0] / TEMPLATES[0])
+    ini = read_ini(rendered[0] / FILES[0])
     assert ini["server"]["protocol"] == "https"
     assert ini["server"]["http_port"] == "3000"
     assert ini["server"]["cert_file"] == "/etc/fdp/tls/host.crt"
@@ -101,7 +66,7 @@ def test_grafana_ini_is_https_only_with_the_host_certificate(rendered):
 
 
 def test_grafana_ini_locks_the_doors(rendered):
-    ini = read_ini(rendered[0] / TEMPLATES[0])
+    ini = read_ini(rendered[0] / FILES[0])
     assert ini["auth.anonymous"]["enabled"] == "false"
     assert ini["users"]["allow_sign_up"] == "false"
     assert ini["security"]["cookie_secure"] == "true"
@@ -116,15 +81,15 @@ def test_grafana_ini_locks_the_doors(rendered):
 
 def test_secrets_are_file_references_never_values(rendered):
     out, creds = rendered
-    ini = read_ini(out / TEMPLATES[0])
+    ini = read_ini(out / FILES[0])
     assert ini["security"]["admin_user"] == "admin"
     assert ini["security"]["admin_password"] == "$__file{/etc/fdp/grafana/secrets/admin_password}"
     assert ini["security"]["secret_key"] == "$__file{/etc/fdp/grafana/secrets/secret_key}"
     assert ini["metrics"]["enabled"] == "true"
     assert ini["metrics"]["basic_auth_username"] == "prometheus"
     assert ini["metrics"]["basic_auth_password"] == "$__file{/etc/fdp/grafana/secrets/metrics_password}"
-    text = "".join((out / t).read_text(encoding="utf-8") for t in TEMPLATES)
-    secrets = {p.name: p.read_text(encoding="utf-8") for p in (out / "secrets").iterdir()}
+    text = "".join((out / t).read_text(encoding="utf-8") for t in FILES)
+    secrets = {p.name: p.read_text(encoding="utf-8") for p in (out / "etc/fdp/grafana/secrets").iterdir()}
     assert set(secrets) == {"admin_password", "secret_key", "metrics_password", "prometheus_password",
                             "alertmanager_password"}
     for name, value in secrets.items():
@@ -136,7 +101,7 @@ def test_secrets_are_file_references_never_values(rendered):
 
 
 def test_datasources_are_verified_https_with_basic_auth(rendered):
-    config = yaml.safe_load((rendered[0] / TEMPLATES[1]).read_text(encoding="utf-8"))
+    config = yaml.safe_load((rendered[0] / FILES[1]).read_text(encoding="utf-8"))
     assert config["apiVersion"] == 1 and config["prune"] is True
     by_uid = {d["uid"]: d for d in config["datasources"]}
     prometheus = by_uid["fdp-prometheus"]
@@ -154,7 +119,7 @@ def test_datasources_are_verified_https_with_basic_auth(rendered):
 
 
 def test_dashboard_provider_is_read_only_files(rendered):
-    config = yaml.safe_load((rendered[0] / TEMPLATES[2]).read_text(encoding="utf-8"))
+    config = yaml.safe_load((rendered[0] / FILES[2]).read_text(encoding="utf-8"))
     (provider,) = config["providers"]
     assert provider["type"] == "file" and provider["folder"] == "FOSS Data Platform"
     assert provider["options"]["path"] == "/etc/fdp/grafana/dashboards"
@@ -165,12 +130,12 @@ def test_dashboard_provider_is_read_only_files(rendered):
 def unit_service(path: Path) -> dict[str, str]:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str  # systemd keys are case-sensitive
-    parser.read_string(path.read_text(encoding="utf-8"))
+    parser.read_string(path.read_text(encoding="utf-8").replace(" \\\n    ", " "))
     return dict(parser["Service"])
 
 
 def test_unit_runs_the_artifact_as_grafana(rendered):
-    service = unit_service(rendered[0] / TEMPLATES[3])
+    service = unit_service(rendered[0] / FILES[3])
     assert service["User"] == "grafana"
     assert service["ExecStart"].startswith("/opt/fdp/grafana/bin/grafana server ")
     assert "--config=/etc/fdp/grafana/grafana.ini" in service["ExecStart"]
@@ -196,14 +161,14 @@ def verify_complaints(unit: Path) -> list[str]:
 
 def test_unit_passes_systemd_analyze_verify_but_for_the_missing_binary(rendered, tmp_path):
     unit = tmp_path / "grafana.service"
-    shutil.copy(rendered[0] / TEMPLATES[3], unit)
+    shutil.copy(rendered[0] / FILES[3], unit)
     complaints = verify_complaints(unit)
     assert not complaints, "\n".join(complaints)
 
 
 def test_systemd_analyze_verify_would_catch_a_broken_unit(rendered, tmp_path):
     unit = tmp_path / "grafana.service"
-    text = (rendered[0] / TEMPLATES[3]).read_text(encoding="utf-8")
+    text = (rendered[0] / FILES[3]).read_text(encoding="utf-8")
     unit.write_text(text.replace("[Service]\n", "[Service]\nProtectSystem=sometimes\nHardening=yes\n"),
                     encoding="utf-8")
     complaints = "\n".join(verify_complaints(unit))
@@ -223,7 +188,7 @@ def test_no_alertmanager_means_only_prometheus(tmp_path):
     """
     result, out, _ = render(tmp_path, inventory=inventory)
     assert result.returncode == 0, result.stdout + result.stderr
-    config = yaml.safe_load((out / TEMPLATES[1]).read_text(encoding="utf-8"))
+    config = yaml.safe_load((out / FILES[1]).read_text(encoding="utf-8"))
     assert [d["uid"] for d in config["datasources"]] == ["fdp-prometheus"]
     assert config["datasources"][0]["url"] == "https://198.51.100.10:9090"
 
@@ -233,7 +198,7 @@ def test_overrides_win_and_null_removes(tmp_path):
                                            "snapshots": None, "security": {"disable_gravatar": None}}}
     result, out, _ = render(tmp_path, overrides)
     assert result.returncode == 0, result.stdout + result.stderr
-    ini = read_ini(out / TEMPLATES[0])
+    ini = read_ini(out / FILES[0])
     assert ini["auth.anonymous"]["enabled"] == "true" and ini["auth.anonymous"]["org_role"] == "Viewer"
     assert "snapshots" not in ini
     assert "disable_gravatar" not in ini["security"] and ini["security"]["cookie_secure"] == "true"
@@ -247,7 +212,7 @@ def test_overrides_win_and_null_removes(tmp_path):
 def test_preflight_refuses_overrides_of_the_wiring(tmp_path, overrides, owned):
     result, _, _ = render(tmp_path, {"grafana_ini_overrides": overrides})
     assert result.returncode != 0
-    assert owned in result.stdout and "which the role owns" in result.stdout
+    assert owned in result.stdout and "which the platform owns" in result.stdout
 
 
 def test_preflight_needs_a_prometheus(tmp_path):

@@ -28,6 +28,7 @@ PLAYBOOK = """
     - name: Metrics endpoint (JMX exporter agent, HTTPS + basic auth)
       ansible.builtin.include_role:
         name: jmx_exporter
+        public: true
       vars:
         jmx_exporter_component: "{{ component }}"
         jmx_exporter_port: "{{ platform_ports.kafka_broker_metrics.port }}"
@@ -38,7 +39,7 @@ PLAYBOOK = """
       ansible.builtin.copy:
         content: >-
           {{ {'java_opts': jmx_exporter_java_opts, 'config': jmx_exporter_config,
-              'changed': jmx_exporter_changed, 'keystore_password': _pki_keystore_password} | to_json }}
+              'changed': jmx_exporter_changed, 'keystore_password': lookup('fdp_secret', 'keystore_password')} | to_json }}
         dest: "{{ out }}/facts-{{ run }}.json"
         mode: "0600"
       changed_when: false
@@ -133,7 +134,9 @@ def test_basic_auth_is_a_salted_hash_the_agent_accepts(converged):
     assert upstream_sha256(basic["salt"], password + "x") != basic["passwordHash"]
     assert password not in converged["config"].read_text(encoding="utf-8")
     assert password not in converged["stdout"]
-    assert basic["salt"] != password and len(basic["salt"]) == 64
+    # a random salt kept in the credentials store, not derived from the password
+    salt_file = converged["tmp"] / "credentials" / "jmx_salt" / "kafka_broker"
+    assert basic["salt"] == salt_file.read_text(encoding="utf-8").split()[0] and len(basic["salt"]) == 22
 
 
 def test_salt_differs_per_component(converged, tmp_path):

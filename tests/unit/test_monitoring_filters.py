@@ -57,25 +57,45 @@ def self_signed(tmp_path: Path, name: str = "h1", days: int = 30) -> tuple[Path,
     return crt, pem
 
 
-def test_bcrypt_hash_verifies_is_stable_and_differs_per_user():
-    first = m.bcrypt_hash("s3cret-password", "prometheus")
-    assert first.startswith("$2b$10$")
+SALT_A, SALT_B = "abcdefghijklmnopqrstuv", "./ABCDEFGHIJKLMNOPQRSu"
+
+
+def test_bcrypt_hash_verifies_is_stable_and_changes_with_password_or_salt():
+    first = m.bcrypt_hash("s3cret-password", SALT_A, cost=4)
+    assert first.startswith("$2b$04$")
     assert bcrypt.checkpw(b"s3cret-password", first.encode())
-    assert m.bcrypt_hash("s3cret-password", "prometheus") == first  # re-runs change nothing
-    assert m.bcrypt_hash("s3cret-password", "admin") != first
-    assert m.bcrypt_hash("other-password", "prometheus") != first
+    assert m.bcrypt_hash("s3cret-password", SALT_A, cost=4) == first  # re-runs change nothing
+    assert m.bcrypt_hash("s3cret-password", SALT_B, cost=4) != first
+    assert m.bcrypt_hash("other-password", SALT_A, cost=4) != first
     assert not bcrypt.checkpw(b"wrong", first.encode())
 
 
-@pytest.mark.parametrize(("password", "cost"), [("", 10), ("x", 3), ("x", 32)])
-def test_bcrypt_hash_rejects_bad_input(password, cost):
+def test_bcrypt_salt_reveals_nothing_about_the_password():
+    # the stored salt is the given random one (its unused low bits cleared), not derived from
+    # the password: two passwords with one salt share it, the hash differs
+    one, two = m.bcrypt_hash("password-one", SALT_A, 4), m.bcrypt_hash("password-two", SALT_A, 4)
+    assert one[7:28] == two[7:28] == SALT_A[:21]
+    assert one != two
+
+
+def test_bcrypt_accepts_every_generated_salt_shape():
+    # the credentials mechanism draws 22 characters of bcrypt's alphabet at random; bcrypt
+    # rejects a last character with its unused bits set unless they are cleared
+    for last in "./AZaz09u9":
+        assert bcrypt.checkpw(b"pw", m.bcrypt_hash("pw", SALT_A[:21] + last, 4).encode())
+
+
+@pytest.mark.parametrize(("password", "salt", "cost"), [("", SALT_A, 10), ("x", SALT_A, 3), ("x", SALT_A, 32),
+                                                        ("x", "short", 10), ("x", "!" * 22, 10)])
+def test_bcrypt_hash_rejects_bad_input(password, salt, cost):
     with pytest.raises(AnsibleFilterError):
-        m.bcrypt_hash(password, "u", cost)
+        m.bcrypt_hash(password, salt, cost)
 
 
 def test_web_config_passes_promtool_and_holds_no_password(tmp_path):
     crt, key = self_signed(tmp_path)
-    config = m.web_config({"admin": "a-password", "prometheus": "p-password"}, str(crt), str(key), cost=4)
+    config = m.web_config({"admin": "a-password", "prometheus": "p-password"}, str(crt), str(key),
+                          salts={"admin": SALT_A, "prometheus": SALT_B}, cost=4)
     assert config["tls_server_config"] == {"cert_file": str(crt), "key_file": str(key), "min_version": "TLS12"}
     assert set(config["basic_auth_users"]) == {"admin", "prometheus"}
     path = tmp_path / "web-config.yml"
@@ -85,11 +105,13 @@ def test_web_config_passes_promtool_and_holds_no_password(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_web_config_with_client_certificates(tmp_path):
-    config = m.web_config({"u": "p"}, "/c", "/k", client_ca_file="/ca", cost=4)
+def test_web_config_with_client_certificates_and_missing_salts():
+    config = m.web_config({"u": "p"}, "/c", "/k", salts={"u": SALT_A}, client_ca_file="/ca", cost=4)
     assert config["tls_server_config"]["client_auth_type"] == "RequireAndVerifyClientCert"
     with pytest.raises(AnsibleFilterError):
         m.web_config({}, "/c", "/k")
+    with pytest.raises(AnsibleFilterError, match="no salt for u"):
+        m.web_config({"u": "p"}, "/c", "/k")
 
 
 def test_scrape_targets_come_from_the_inventory_with_host_role_and_instance_labels():

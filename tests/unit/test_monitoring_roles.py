@@ -1,64 +1,20 @@
-"""The prometheus and alertmanager roles' configuration as Ansible renders it from the role
-variables and a small inventory, checked by the real promtool and amtool; and their preflight
-refusing bad settings before any host is touched."""
+"""The prometheus and alertmanager roles as the service skeleton's own configure step renders
+them from the role data and a small inventory, checked by the real promtool and amtool; and
+their preflight refusing bad settings before any host is touched."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 import yaml
 
-from helpers import REPO, run_playbook
+from helpers import REPO
+from service_render import render_role
 
-PLAYBOOK = """
-- name: Render the Prometheus configuration
-  hosts: prometheus
-  gather_facts: false
-  tasks:
-    - name: Load the role's variables (read-only checks)
-      ansible.builtin.include_role:
-        name: prometheus
-        tasks_from: preflight.yml
-        public: true
-    - name: Render prometheus.yml
-      ansible.builtin.template:
-        src: "{{ repo }}/roles/prometheus/templates/etc/fdp/prometheus/prometheus.yml.j2"
-        dest: "{{ out }}/prometheus.yml"
-        mode: "0600"
-    - name: Write the targets
-      ansible.builtin.copy:
-        content: "{{ item.value | to_nice_yaml }}"
-        dest: "{{ out }}/targets/{{ item.key }}.yml"
-        mode: "0600"
-      loop: "{{ _prometheus_targets | dict2items }}"
-
-- name: Render the Alertmanager configuration
-  hosts: alertmanager
-  gather_facts: false
-  tasks:
-    - name: Load the role's variables (read-only checks)
-      ansible.builtin.include_role:
-        name: alertmanager
-        tasks_from: preflight.yml
-        public: true
-    - name: Render alertmanager.yml and the unit
-      ansible.builtin.copy:
-        content: "{{ _alertmanager_config | to_nice_yaml(indent=2, sort_keys=false) }}"
-        dest: "{{ out }}/alertmanager-{{ inventory_hostname }}.yml"
-        mode: "0600"
-    - name: Record the command line
-      ansible.builtin.copy:
-        content: "{{ _alertmanager_args | to_json }}"
-        dest: "{{ out }}/alertmanager-{{ inventory_hostname }}.args"
-        mode: "0600"
-      vars:
-        _alertmanager_dir: /opt/fdp/alertmanager-0.25.0
-"""
 INVENTORY = """
 all:
   children:
@@ -94,19 +50,26 @@ def tool(name: str) -> str:
 
 
 def render(tmp_path: Path, extra: dict | None = None):
-    out, inv, conf = tmp_path / "out", tmp_path / "inv", tmp_path / "etc"
-    for path in (out / "targets", inv, conf / "prometheus" / "rules", tmp_path / "tls"):
-        path.mkdir(parents=True, exist_ok=True)
-    (inv / "hosts.yml").write_text(textwrap.dedent(INVENTORY), encoding="utf-8")
-    variables = {"repo": str(REPO), "out": str(out), "platform_credentials_dir": str(tmp_path / "credentials"),
-                 "platform_config_dir": str(conf), "platform_tls_dir": str(tmp_path / "tls"),
-                 "platform_environment": "test", "platform_admin_cidrs": ["198.51.100.0/24"],
-                 "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                 **(extra or {})}
-    (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables), encoding="utf-8")
-    (tmp_path / "render.yml").write_text(PLAYBOOK, encoding="utf-8")
-    result = run_playbook(str(tmp_path / "render.yml"), inv, "-e", f"@{tmp_path / 'vars.yml'}")
-    return result, out, conf
+    """Both roles as the service skeleton renders them, then the configuration directory of
+    mon1 copied to where its files point (platform_config_dir), for promtool and amtool."""
+    conf, tls = tmp_path / "etc", tmp_path / "tls"
+    tls.mkdir(parents=True, exist_ok=True)
+    (tls / "ca.crt").write_text("")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mon1", "-days", "1",
+                    "-keyout", str(tls / "host.key"), "-out", str(tls / "host.crt")], check=True, capture_output=True)
+    variables = {"platform_config_dir": str(conf), "platform_tls_dir": str(tls), **(extra or {})}
+    for role in ("prometheus", "alertmanager"):
+        result, out, _ = render_role(tmp_path / role, role, INVENTORY, hosts=role, extra_vars=variables)
+        if result.returncode != 0:
+            return result, out, conf
+        if (out / "mon1" / str(conf).lstrip("/")).is_dir():
+            shutil.copytree(out / "mon1" / str(conf).lstrip("/"), conf, dirs_exist_ok=True)
+    return result, tmp_path, conf
+
+
+def exec_start(unit: Path) -> list[str]:
+    line = next(l for l in unit.read_text().replace(" \\\n    ", " ").splitlines() if l.startswith("ExecStart="))
+    return line.split("=", 1)[1].split()
 
 
 @pytest.fixture(scope="module")
@@ -118,22 +81,22 @@ def rendered(tmp_path_factory):
 
 
 def test_prometheus_config_passes_promtool_with_the_platform_rules(rendered):
-    tmp_path, out, conf = rendered
-    for rules in (REPO / "roles/prometheus/files/rules").glob("*.rules.yml"):
-        shutil.copy(rules, conf / "prometheus" / "rules" / rules.name)
-    (tmp_path / "tls" / "ca.crt").write_text("")
-    (conf / "prometheus" / "secrets").mkdir(exist_ok=True)
-    (conf / "prometheus" / "secrets" / "metrics_password").write_text("x")
-    shutil.copytree(out / "targets", conf / "prometheus" / "targets", dirs_exist_ok=True)
-    result = subprocess.run([tool("promtool"), "check", "config", str(out / "prometheus.yml")],
+    _, _, conf = rendered
+    rules = sorted(p.name for p in (conf / "prometheus" / "rules").iterdir())
+    assert rules == sorted(p.name for p in (REPO / "roles/prometheus/files/rules").glob("*.rules.yml"))
+    assert (conf / "prometheus" / "secrets" / "metrics_password").read_text()
+    result = subprocess.run([tool("promtool"), "check", "config", str(conf / "prometheus" / "prometheus.yml")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout + result.stderr
+    result = subprocess.run([tool("promtool"), "check", "web-config", str(conf / "prometheus" / "web-config.yml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_prometheus_config_scrapes_the_inventory_and_alerts_every_alertmanager(rendered):
-    _, out, conf = rendered
-    config = yaml.safe_load((out / "prometheus.yml").read_text())
+    _, _, conf = rendered
+    config = yaml.safe_load((conf / "prometheus" / "prometheus.yml").read_text())
     jobs = {c["job_name"]: c for c in config["scrape_configs"]}
     assert set(jobs) == {"node", "prometheus", "alertmanager", "flink"}
     assert config["global"]["external_labels"] == {"environment": "test"}
@@ -141,13 +104,13 @@ def test_prometheus_config_scrapes_the_inventory_and_alerts_every_alertmanager(r
     am = config["alerting"]["alertmanagers"][0]
     assert am["scheme"] == "https" and am["basic_auth"]["username"] == "prometheus"
     assert am["file_sd_configs"][0]["files"] == [f"{conf}/prometheus/targets/alertmanager.yml"]
-    targets = yaml.safe_load((out / "targets" / "alertmanager.yml").read_text())
+    targets = yaml.safe_load((conf / "prometheus" / "targets" / "alertmanager.yml").read_text())
     assert [t["targets"] for t in targets] == [["198.51.100.11:9095"], ["198.51.100.12:9095"]]
 
 
 def test_alertmanager_config_passes_amtool_with_webhook_email_and_routes(rendered):
-    _, out, _ = rendered
-    path = out / "alertmanager-mon1.yml"
+    _, _, conf = rendered
+    path = conf / "alertmanager" / "alertmanager.yml"
     result = subprocess.run([tool("amtool"), "check-config", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     config = yaml.safe_load(path.read_text())
@@ -162,8 +125,9 @@ def test_alertmanager_config_passes_amtool_with_webhook_email_and_routes(rendere
 
 
 def test_alertmanager_peers_cluster_over_tls_with_each_other(rendered):
-    _, out, _ = rendered
-    args = {h: yaml.safe_load((out / f"alertmanager-{h}.args").read_text()) for h in ("mon1", "mon2")}
+    tmp_path, _, _ = rendered
+    args = {h: exec_start(tmp_path / "alertmanager" / "out" / h / "etc/systemd/system/alertmanager.service")
+            for h in ("mon1", "mon2")}
     assert "--cluster.peer=198.51.100.12:9094" in args["mon1"]
     assert "--cluster.peer=198.51.100.11:9094" in args["mon2"]
     assert "--cluster.listen-address=198.51.100.11:9094" in args["mon1"]

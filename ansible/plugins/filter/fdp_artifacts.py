@@ -240,6 +240,14 @@ def validate(artifacts: Mapping[str, Any], archs: tuple[str, ...] = ("x86_64", "
     return problems
 
 
+def artifact_dirs(names: list[str], artifacts: Mapping[str, Any], arch: str = "x86_64",
+                  overrides: Mapping[str, Any] | None = None) -> list[str]:
+    """The versioned directory (<name>-<version>) of each artifact as resolved with the site's
+    overrides: the one answer to "which version runs" (the service skeleton restarts a unit
+    when it changes, whether the pin or an override moved it)."""
+    return [resolve(artifacts, name, arch, "", overrides)["dir"] for name in names]
+
+
 class FilterModule:
     """fdp_* artifact filters."""
 
@@ -249,4 +257,5 @@ class FilterModule:
             "fdp_checksum_from_text": checksum_from_text,
             "fdp_artifact_prune": prune,
             "fdp_artifact_marker": marker,
+            "fdp_artifact_dirs": artifact_dirs,
         }

@@ -1,5 +1,6 @@
 """Filters for roles/flink: process sizes and task slots from host facts (respecting Flink's
-memory model), and config.yaml rendering from defaults + overrides.
+memory model), and Flink's own rules over the merged settings (the merge, the reserved keys and
+the key catalog are the shared mechanism's, fdp_config.py).
 
 Flink's memory model (2.x, upstream defaults):
   TaskManager process = Flink memory + JVM metaspace (256m) + JVM overhead (10 %, 192m..1g)
@@ -14,23 +15,8 @@ Unit-tested in tests/unit/test_flink_filters.py.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
-
-import yaml
-
-try:  # the same merge the other roles use (fdp_merge_settings); one implementation
-    from fdp_baseline import merge_settings
-except ImportError:  # pragma: no cover - Ansible loads filter files without the directory on sys.path
-    import importlib.util
-    import os
-
-    _spec = importlib.util.spec_from_file_location(
-        "fdp_baseline", os.path.join(os.path.dirname(os.path.abspath(__file__)), "fdp_baseline.py")
-    )
-    _mod = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(_mod)
-    merge_settings = _mod.merge_settings
 
 MB = 1
 _UNITS = {"": 1 / (1024 * 1024), "b": 1 / (1024 * 1024), "k": 1 / 1024, "kb": 1 / 1024, "m": 1, "mb": 1,
@@ -162,26 +148,14 @@ def sizing(mem_total_mb: int, cores: int, jobmanager: bool = False, taskmanager:
     return result
 
 
-def flink_settings(defaults: Mapping[str, Any] | None, sized: Mapping[str, Any] | None,
-                   overrides: Mapping[str, Any] | None, reserved: Iterable[str] = ()) -> dict[str, Any]:
-    """defaults + computed sizes + overrides (an override wins, null removes a key), checked.
-
-    Checks: keys are flat dotted strings; at most one size key per process; sizes satisfy the
-    memory model; slots are a positive integer; no flink-conf.yaml-only leftovers; no override
-    of a reserved key (one the role sets per process, where an override would be ignored).
-    """
-    taken = sorted(set(overrides or {}) & set(reserved))
-    if taken:
-        raise ValueError(f"{taken} are set per process by the role (ports from platform_ports): "
-                         "remove them from the overrides")
-    merged = merge_settings(merge_settings(defaults, sized), overrides)
-    for key in merged:
-        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", key):
-            raise ValueError(f"'{key}' is not a Flink configuration key (flat dotted form, e.g. rest.port)")
+def check_settings(merged: Mapping[str, Any]) -> dict[str, Any]:
+    """Flink's own rules over merged settings (fdp_settings did the merge and the key checks):
+    at most one size key per process; sizes satisfy the memory model; slots a positive integer."""
+    merged = dict(merged)
     for keys, model in ((TM_SIZE_KEYS, tm_memory_model), (JM_SIZE_KEYS, jm_memory_model)):
         present = [k for k in keys if k in merged]
         if len(present) > 1:
-            raise ValueError(f"set only one of {present}: remove the other with null in the overrides")
+            raise ValueError(f"set only one of {present}: remove the other with null in flink_config_overrides")
         if keys[0] in merged:
             model(parse_size_mb(merged[keys[0]]))
     if SLOTS_KEY in merged:
@@ -192,8 +166,8 @@ def flink_settings(defaults: Mapping[str, Any] | None, sized: Mapping[str, Any] 
     return merged
 
 
-def dynamic_properties(settings: Mapping[str, Any]) -> str:
-    """Command-line dynamic properties (`-D key=value`, sorted) for a start script: the settings
+def dynamic_properties(settings: Mapping[str, Any]) -> list[str]:
+    """Command-line dynamic properties (`-D key=value`, sorted, as argv items) for a start script: the settings
     that differ between the JobManager and a TaskManager of one host (Flink applies them over
     config.yaml). Values must be plain words: they land unquoted in a systemd ExecStart."""
     parts = []
@@ -201,8 +175,10 @@ def dynamic_properties(settings: Mapping[str, Any]) -> str:
         text = str(_plain(value)).lower() if isinstance(value, bool) else str(_plain(value))
         if not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", str(key)) or not re.fullmatch(r"[A-Za-z0-9_.:,/-]+", text):
             raise ValueError(f"'{key}: {value}' cannot be a dynamic property (flat key, plain value)")
-        parts.append(f"-D {key}={text}")
-    return " ".join(parts)
+        # The start scripts take "-D" and "key=value" as two arguments (jobmanager.sh reads a
+        # single "-Dkey=value" as its positional host/port arguments).
+        parts += ["-D", f"{key}={text}"]
+    return parts
 
 
 def _plain(value: Any) -> Any:
@@ -224,20 +200,13 @@ def _plain(value: Any) -> Any:
     raise ValueError(f"cannot render {type(value).__name__} value '{value}' in config.yaml")
 
 
-def config_yaml(settings: Mapping[str, Any]) -> str:
-    """config.yaml text: one flat key per line, sorted, standard YAML (what Flink 2.x reads)."""
-    return yaml.safe_dump(_plain(dict(sorted(settings.items()))), default_flow_style=False, sort_keys=True,
-                          width=100000, allow_unicode=True)
-
-
 class FilterModule:
     """fdp_flink_* filters."""
 
     def filters(self):
         return {
             "fdp_flink_sizing": sizing,
-            "fdp_flink_settings": flink_settings,
-            "fdp_flink_config_yaml": config_yaml,
+            "fdp_flink_check": check_settings,
             "fdp_flink_dynamic_properties": dynamic_properties,
             "fdp_flink_tm_memory": tm_memory_model,
             "fdp_flink_jm_memory": jm_memory_model,

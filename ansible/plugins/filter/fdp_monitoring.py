@@ -15,48 +15,52 @@ Scrape jobs (platform_metrics_jobs) look like::
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-_STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _BCRYPT = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _AUTH = ("basic", "bearer", "none")
 
 
-def bcrypt_hash(password: str, context: str, cost: int = 10) -> str:
-    """bcrypt hash of `password` whose salt is derived from the password and `context`.
+def bcrypt_hash(password: str, salt: str, cost: int = 10) -> str:
+    """bcrypt hash of `password` with a given 22-character salt (bcrypt's base64 alphabet).
 
-    A random salt would change the hash - and the rendered file - on every run; a salt derived
-    by HMAC from the (random, generated) password keeps the file stable until the password
-    changes, and differs per context (user name) so equal passwords never share a hash."""
+    The salt is random and kept per user in the credentials store (fdp_secret
+    bcrypt_salt/<service>/<user>): the rendered file is stable between runs and changes only
+    with the password, and the salt, which sits in the clear inside the hash, reveals nothing
+    about the password (a salt derived from it would be a fast, unsalted check of any guess)."""
     import bcrypt  # imported here: only the controller needs it, and only when hashing
 
     if not password:
         raise AnsibleFilterError("fdp_bcrypt: empty password")
     if not 4 <= int(cost) <= 31:
         raise AnsibleFilterError(f"fdp_bcrypt: cost {cost} is outside 4..31")
-    digest = hmac.new(password.encode(), context.encode(), hashlib.sha256).digest()[:16]
-    salt22 = base64.b64encode(digest).decode().rstrip("=").translate(str.maketrans(_STD, _BCRYPT))
-    salt = f"$2b${int(cost):02d}${salt22}".encode()
-    return bcrypt.hashpw(password.encode(), salt).decode()
+    salt = str(salt)
+    if len(salt) != 22 or salt.strip(_BCRYPT):
+        raise AnsibleFilterError("fdp_bcrypt: the salt must be 22 characters of ./A-Za-z0-9")
+    # 22 characters carry 132 bits; bcrypt uses 128 and rejects a last character with the
+    # 4 unused bits set: clear them.
+    salt = salt[:21] + _BCRYPT[_BCRYPT.index(salt[21]) & 0x30]
+    return bcrypt.hashpw(password.encode(), f"$2b${int(cost):02d}${salt}".encode()).decode()
 
 
-def web_config(users: dict[str, str], cert_file: str, key_file: str, client_ca_file: str = "",
-               cost: int = 10) -> dict[str, Any]:
+def web_config(users: dict[str, str], cert_file: str, key_file: str, salts: dict[str, str] | None = None,
+               client_ca_file: str = "", cost: int = 10) -> dict[str, Any]:
     """An exporter-toolkit web config (Prometheus, Alertmanager, node_exporter): TLS with the
-    host certificate, TLS 1.2 or newer, and HTTP basic auth for each user (bcrypt hashes)."""
+    host certificate, TLS 1.2 or newer, and HTTP basic auth for each user (bcrypt hashes, each
+    with the user's salt from `salts`)."""
     if not users:
         raise AnsibleFilterError("fdp_web_config: at least one user is required")
+    missing = sorted(set(users) - set(salts or {}))
+    if missing:
+        raise AnsibleFilterError(f"fdp_web_config: no salt for {', '.join(missing)}")
     tls: dict[str, Any] = {"cert_file": cert_file, "key_file": key_file, "min_version": "TLS12"}
     if client_ca_file:
         tls.update(client_ca_file=client_ca_file, client_auth_type="RequireAndVerifyClientCert")
     return {
         "tls_server_config": tls,
-        "basic_auth_users": {name: bcrypt_hash(pw, name, cost) for name, pw in sorted(users.items())},
+        "basic_auth_users": {name: bcrypt_hash(pw, salts[name], cost) for name, pw in sorted(users.items())},
     }
 
 

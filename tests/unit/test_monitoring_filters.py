@@ -21,10 +21,12 @@ from cryptography.x509.oid import NameOID
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "ansible" / "plugins" / "filter"))
 import fdp_monitoring as m  # noqa: E402
+from fdp_endpoints import metrics_jobs  # noqa: E402
 
 PLATFORM = REPO / "roles" / "platform" / "defaults" / "main"
 PORTS = yaml.safe_load((PLATFORM / "ports.yml").read_text())["platform_ports"]
-JOBS = yaml.safe_load((PLATFORM / "monitoring.yml").read_text())["platform_metrics_jobs"]
+# The scrape jobs the endpoint registry implies (what platform_metrics_jobs defaults to).
+JOBS = metrics_jobs(yaml.safe_load((PLATFORM / "endpoints.yml").read_text())["platform_endpoints"])
 GROUPS = {
     "all": ["h1", "h2", "h3"],
     "prometheus": ["h1"],

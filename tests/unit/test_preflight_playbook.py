@@ -136,3 +136,92 @@ def test_limit_does_not_skip_preflight(tmp_path):
                           "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", report=report)
     assert result.returncode != 0
     assert messages[0] in " ".join(result.stdout.split())
+
+
+FLINK = """
+all:
+  children:
+    flink_jobmanager:
+      hosts:
+        fl1: {ansible_host: 198.51.100.21}
+    flink_taskmanager:
+      hosts:
+        fl2: {ansible_host: 198.51.100.22}
+"""
+# Rules of the components themselves (their tasks/preflight.yml, run on the controller by the
+# preflight stage): each bad inventory fails before any host is contacted.
+COMPONENT_CASES = {
+    "two jobmanagers": (
+        FLINK.replace("fl1: {ansible_host: 198.51.100.21}",
+                      "fl1: {ansible_host: 198.51.100.21}\n        fl3: {ansible_host: 198.51.100.23}"),
+        GOOD_VARS,
+        ["flink_jobmanager has 2 hosts (fl1, fl3)", "put exactly one host in flink_jobmanager"],
+    ),
+    "taskmanager without jobmanager": (
+        """
+        all:
+          children:
+            flink_taskmanager:
+              hosts:
+                fl2: {ansible_host: 198.51.100.22}
+        """,
+        GOOD_VARS,
+        ["flink_taskmanager has hosts but flink_jobmanager is empty"],
+    ),
+    "grafana without prometheus": (
+        """
+        all:
+          children:
+            grafana:
+              hosts:
+                ops1: {ansible_host: 198.51.100.10}
+        """,
+        GOOD_VARS,
+        ["the inventory group prometheus is empty"],
+    ),
+    "two services on one port": (
+        """
+        all:
+          children:
+            trino_coordinator:
+              hosts:
+                t1: {ansible_host: 198.51.100.31}
+            trino_worker:
+              hosts:
+                t1: {}
+        """,
+        GOOD_VARS,
+        ["host 't1': trino_coordinator_https and trino_worker_https would all listen on tcp/8443"],
+    ),
+    "override of a reserved key": (
+        FLINK,
+        GOOD_VARS + "flink_config_overrides:\n  rest.port: 9999\n  security.ssl.rest.enabled: false\n",
+        ["flink_config_overrides sets 'rest.port', which the platform owns",
+         "flink_config_overrides sets 'security.ssl.rest.enabled', which the platform owns: TLS from the platform PKI"],
+    ),
+    "unknown override key": (
+        FLINK,
+        GOOD_VARS + "flink_config_overrides:\n  taskmanager.numberOfTaskSlot: 2\n",
+        ["'taskmanager.numberOfTaskSlot' is not a flink 2.1.3 config key (did you mean 'taskmanager.numberOfTaskSlots'?)"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(COMPONENT_CASES))
+def test_component_rules_fail_before_any_host_is_contacted(case, tmp_path):
+    hosts_yml, group_vars, messages = COMPONENT_CASES[case]
+    result, runs = preflight(make_inventory(tmp_path, hosts_yml, group_vars), tmp_path)
+    assert result.returncode != 0
+    out = " ".join(result.stdout.split())
+    for message in messages:
+        assert message in out, f"{message!r} not in:\n{result.stdout}"
+    # The controller-side play failed: the play that gathers facts from the hosts never started.
+    assert "Preflight - host operating systems" not in result.stdout
+    assert runs[-1]["changed"] == [] and runs[-1]["unreachable"] == [] and runs[-1]["failed"]
+
+
+def test_an_unchecked_key_passes_the_catalog_with_the_escape_hatch(tmp_path):
+    group_vars = (GOOD_VARS + "flink_config_overrides:\n  metrics.reporter.mine.endpoint: x\n"
+                  + "platform_config_unchecked_keys:\n  flink: [metrics.reporter.mine.endpoint]\n")
+    result, runs = preflight(make_inventory(tmp_path, FLINK, group_vars), tmp_path)
+    assert result.returncode == 0, result.stdout

@@ -295,12 +295,24 @@ def environment_name_errors(name: Any) -> list[str]:
     ]
 
 
+def _role_hosts(where: Any, groups: Mapping[str, Iterable[str]]) -> list[str]:
+    """Members of a group name, a list of groups, or a component entry {groups: [...]}."""
+    if isinstance(where, Mapping):
+        where = where.get("groups", ())
+    names = [where] if isinstance(where, str) else list(where or ())
+    hosts: set[str] = set()
+    for name in names:
+        hosts.update(groups.get(name, ()))
+    return sorted(hosts)
+
+
 def role_specs(
-    role_groups: Mapping[str, str],
+    role_groups: Mapping[str, Any],
     groups: Mapping[str, Iterable[str]],
     roles_dir: str,
 ) -> dict[str, dict[str, Any]]:
-    """{role: {"hosts": members of its group, "options": its main argument spec}}."""
+    """{role: {"hosts": members of its group(s), "options": its main argument spec}}. A role maps
+    to a group name, a list of groups, or a component entry {groups: [...]}."""
     import os
 
     import yaml
@@ -314,7 +326,7 @@ def role_specs(
         except OSError as exc:
             raise ValueError(f"preflight_role_groups names role '{role}' but {path} cannot be read: {exc}") from exc
         options = ((data.get("argument_specs") or {}).get("main") or {}).get("options") or {}
-        specs[role] = {"hosts": sorted(groups.get(group, ())), "options": options}
+        specs[role] = {"hosts": _role_hosts(group, groups), "options": options}
     return specs
 
 

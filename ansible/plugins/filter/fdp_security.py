@@ -139,6 +139,18 @@ def port_collisions(ports: Mapping[str, Mapping[str, Any]], host: str, groups: M
     ]
 
 
+def port_errors(ports: Mapping[str, Mapping[str, Any]], groups: Mapping[str, Iterable[str]],
+                known_groups: Iterable[str]) -> list[str]:
+    """The port matrix's own consistency, then every host's collisions: what preflight checks
+    on the controller before any host is contacted."""
+    errors = port_matrix_errors(ports, known_groups)
+    if errors:
+        return errors
+    for host in sorted(groups.get(ALL, ())):
+        errors += port_collisions(ports, host, groups)
+    return errors
+
+
 class FilterModule:
     """fdp_* security filters."""
 
@@ -148,5 +160,6 @@ class FilterModule:
             "fdp_firewall_rules": firewall_rules,
             "fdp_port_matrix_errors": port_matrix_errors,
             "fdp_port_collisions": port_collisions,
+            "fdp_port_errors": port_errors,
             "fdp_collapse_networks": collapse_networks,
         }

@@ -95,10 +95,11 @@ def unit_action(unit: Mapping[str, Any], state: Mapping[str, Any] | None, force:
 
 
 def plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]], order: Iterable[str] = (),
-         force: bool = False) -> list[list[dict[str, Any]]]:
+         force: bool = False, installed_only: bool = False) -> list[list[dict[str, Any]]]:
     """Batches of steps {host, unit, action} across the play's hosts, in restart order.
 
-    Reads each host's `_service_host_units` and `_service_query` (the fdp_service result)."""
+    Reads each host's `_service_host_units` and `_service_query` (the fdp_service result).
+    `installed_only` leaves out units whose unit file does not exist (apply-only runs)."""
     order = list(order)
     hosts = list(hosts)
     steps = []
@@ -106,6 +107,8 @@ def plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]], order:
         hv = hostvars.get(host, {})
         report = (hv.get("_service_query") or {}).get("units") or {}
         for unit in hv.get("_service_host_units") or []:
+            if installed_only and not (report.get(unit["name"]) or {}).get("exists", False):
+                continue
             action = unit_action(unit, report.get(unit["name"]), force)
             if action:
                 policy = unit.get("policy", "rolling")
@@ -125,10 +128,30 @@ def plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]], order:
     return batches
 
 
+def _from_endpoint(health: Mapping[str, Any], endpoints: Mapping[str, Mapping[str, Any]],
+                   metrics_user: str) -> dict[str, Any]:
+    """A health spec with `endpoint: <name>` filled in from the endpoint registry (port, scheme,
+    path, user and credential of a basic-auth endpoint); what the spec itself sets wins."""
+    health = dict(health)
+    name = health.pop("endpoint", None)
+    if not name:
+        return health
+    if name not in (endpoints or {}):
+        raise ServiceError(f"health endpoint '{name}' is not in platform_endpoints")
+    endpoint = endpoints[name]
+    filled = {"type": "http", "port": endpoint["port"], "scheme": endpoint.get("scheme", "https"),
+              "path": endpoint.get("path", "/")}
+    if endpoint.get("auth") == "basic" and endpoint.get("credential"):
+        filled.update(user=endpoint.get("user") or metrics_user, credential=endpoint["credential"])
+    filled.update(health)
+    return filled
+
+
 def probe(unit: Mapping[str, Any], host: str, hostvars: Mapping[str, Mapping[str, Any]],
-          ports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+          ports: Mapping[str, Mapping[str, Any]], endpoints: Mapping[str, Mapping[str, Any]] | None = None,
+          metrics_user: str = "") -> dict[str, Any]:
     """The concrete health probe of a unit on a host: type, address, port, URL."""
-    health = dict(unit.get("health") or {"type": "none"})
+    health = _from_endpoint(unit.get("health") or {"type": "none"}, endpoints or {}, metrics_user)
     kind = health.get("type", "none")
     if kind not in HEALTH_TYPES:
         raise ServiceError(f"unit {unit.get('name')}: health type must be one of {', '.join(HEALTH_TYPES)}")
@@ -165,11 +188,12 @@ def step_unit(step: Mapping[str, Any], hostvars: Mapping[str, Mapping[str, Any]]
 
 
 def target(unit: Mapping[str, Any], host: str | None, hostvars: Mapping[str, Mapping[str, Any]],
-           ports: Mapping[str, Mapping[str, Any]], steady: bool = False) -> dict[str, Any]:
+           ports: Mapping[str, Mapping[str, Any]], endpoints: Mapping[str, Mapping[str, Any]] | None = None,
+           metrics_user: str = "", steady: bool = False) -> dict[str, Any]:
     """A unit with its host and concrete probe. `steady`: the check of a unit that did not
     restart in this run, which uses the probe only (restart hooks compare before and after)."""
     host = unit.get("host") or host
-    result = dict(unit, host=host, probe=probe(unit, host, hostvars, ports))
+    result = dict(unit, host=host, probe=probe(unit, host, hostvars, ports, endpoints, metrics_user))
     hooks = dict(result.get("hooks") or {})
     if steady:
         hooks.pop("health", None)

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := python3 python3-venv git make systemd-container debootstrap iproute2 nftables \
 	openssh-client shellcheck procps util-linux openjdk-17-jdk-headless
 LAB_HOSTS ?= 3
-SCENARIOS ?= baseline security artifacts flink observability
+SCENARIOS ?= security artifacts platform
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Where the lab's `up` writes its inventory (git-ignored). Passed to the lab targets only:
 # Molecule's and the tests' labs must never write or remove the main lab's inventory.

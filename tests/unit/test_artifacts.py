@@ -19,7 +19,7 @@ from helpers import REPO
 
 SHA256 = "a" * 64
 VERSIONS = REPO / "roles" / "platform" / "defaults" / "main" / "versions.yml"
-LAB = REPO / "inventories" / "lab" / "group_vars" / "lab.yml"
+LAB = REPO / "inventories" / "lab" / "mirror.yml"
 
 ARTIFACTS = {
     "flink": {
@@ -216,8 +216,8 @@ def test_iceberg_runtime_matches_the_flink_minor():
 
 def test_lab_pins_resolve_against_the_lab_mirror():
     artifacts = yaml.safe_load(VERSIONS.read_text(encoding="utf-8"))["platform_artifacts"]
-    lab = yaml.safe_load(LAB.read_text(encoding="utf-8"))
-    for name in lab["platform_artifact_overrides"]:
-        art = resolve(artifacts, name, "x86_64", lab["platform_artifact_mirror"], lab["platform_artifact_overrides"])
+    lab = yaml.safe_load(LAB.read_text(encoding="utf-8"))["all"]["vars"]
+    for name in lab["lab_artifact_pins"]:
+        art = resolve(artifacts, name, "x86_64", lab["platform_artifact_mirror"], lab["lab_artifact_pins"])
         assert art["url"].startswith("file:///var/cache/fdp-lab/mirror/")
         assert art["checksum_value"] and art["checksum_url"] is None, name  # lab pins are values

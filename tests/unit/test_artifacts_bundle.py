@@ -102,7 +102,7 @@ def test_lab_tarballs_are_deterministic(tmp_path):
 def test_lab_pins_cover_every_lab_mirror_artifact():
     import yaml
 
-    lab = yaml.safe_load((REPO / "inventories/lab/group_vars/lab.yml").read_text())["platform_artifact_overrides"]
+    lab = yaml.safe_load((REPO / "inventories/lab/mirror.yml").read_text())["all"]["vars"]["lab_artifact_pins"]
     for name, spec in fetch.LAB_RECIPE["debian"].items():
         assert spec["version"] in lab[name]["checksums"], name
     for version in fetch.LAB_RECIPE["flink"]:

@@ -212,3 +212,17 @@ def test_json_and_unknown_format():
     assert json.loads(render({"b": 1, "a": [1]}, "json")) == {"a": [1], "b": 1}
     with pytest.raises(ConfigError, match="unknown configuration format"):
         render({}, "toml")
+
+
+def test_java_argfiles_quote_what_the_launcher_would_split(tmp_path):
+    options = ["-Dplain=x", "-Dspaced=a b", "-Dquoted=a\"b", "-Dwin=C:\\dir", "-Dhash=#x"]
+    path = tmp_path / "opts.args"
+    path.write_text("# managed\n" + render(options, "argfile"), encoding="utf-8")
+    src = tmp_path / "Props.java"
+    src.write_text("""
+public class Props { public static void main(String[] a) {
+  for (String k : new String[]{"plain", "spaced", "quoted", "win", "hash"}) System.out.println(k + "\\t" + System.getProperty(k));
+}}""", encoding="utf-8")
+    out = subprocess.run(["java", f"@{path}", str(src)], capture_output=True, text=True, check=True).stdout
+    assert dict(line.split("\t", 1) for line in out.splitlines()) == {
+        "plain": "x", "spaced": "a b", "quoted": 'a"b', "win": "C:\\dir", "hash": "#x"}

@@ -155,7 +155,19 @@ COMPONENT_CASES = {
         FLINK.replace("fl1: {ansible_host: 198.51.100.21}",
                       "fl1: {ansible_host: 198.51.100.21}\n        fl3: {ansible_host: 198.51.100.23}"),
         GOOD_VARS,
-        ["flink_jobmanager has 2 hosts (fl1, fl3)", "put exactly one host in flink_jobmanager"],
+        ["flink_jobmanager has 2 hosts (fl1, fl3) without high availability", "put exactly one host in flink_jobmanager"],
+    ),
+    "two jobmanagers with a local ha directory": (
+        FLINK.replace("fl1: {ansible_host: 198.51.100.21}",
+                      "fl1: {ansible_host: 198.51.100.21}\n        fl3: {ansible_host: 198.51.100.23}")
+        + "    zookeeper:\n      hosts:\n        fl1: {}\n",
+        GOOD_VARS,
+        ["flink_ha_storage_dir is local to each of them"],
+    ),
+    "even zookeeper ensemble": (
+        FLINK + "    zookeeper:\n      hosts:\n        fl1: {}\n        fl2: {}\n",
+        GOOD_VARS,
+        ["the zookeeper group has 2 hosts: an ensemble needs an odd number"],
     ),
     "taskmanager without jobmanager": (
         """

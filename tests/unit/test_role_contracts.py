@@ -82,8 +82,10 @@ def image_packages() -> set[str]:
     return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
-def test_lab_image_carries_every_baseline_package():
-    missing = set(load_defaults(REPO / "roles" / "common")["common_packages"]) - image_packages()
+def test_lab_image_carries_every_package_a_role_installs():
+    wanted = set(load_defaults(REPO / "roles" / "common")["common_packages"])
+    wanted |= set(load_defaults(REPO / "roles" / "zookeeper")["zookeeper_packages"])
+    missing = wanted - image_packages()
     assert not missing, f"add to scripts/lab.d/image-packages.txt so converges need no network: {sorted(missing)}"
 
 

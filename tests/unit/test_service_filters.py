@@ -65,6 +65,7 @@ def test_host_units_by_group_all_and_pending_changes():
     ({"exists": True, "active": True, "restart": True}, {}, False, "restart"),
     ({"exists": True, "active": True, "restart": False}, {}, True, "restart"),
     ({"exists": True, "active": False, "restart": False}, {}, False, "start"),
+    ({"exists": True, "active": False, "restart": True}, {}, True, "start"),
     ({"exists": True, "active": True, "restart": False, "reload": True}, {"reload": True}, False, "reload"),
     ({"exists": True, "active": True, "restart": False, "reload": True}, {}, False, "restart"),
     ({"exists": True, "active": True, "restart": False, "reload": False}, {"pending_restart": True}, False, "restart"),
@@ -96,6 +97,16 @@ def test_plan_orders_groups_then_hosts_one_step_each():
         [("h3", "x-jm", "restart")], [("h1", "x-tm", "restart")], [("h2", "x-tm", "restart")]]
     # nothing changed: nothing to do
     assert plan(["h3"], _hostvars({"h3": [(JM, SAME)]}), ["x_jm"]) == []
+
+
+def test_plan_starts_stopped_units_of_a_group_together_before_any_restart():
+    stopped = {"exists": True, "active": False, "restart": True}
+    zk = {"name": "zookeeper", "groups": ["zookeeper"]}
+    hostvars = _hostvars({"z1": [(zk, stopped)], "z2": [(zk, CHANGED)], "z3": [(zk, stopped)]})
+    batches = plan(["z1", "z2", "z3"], hostvars, ["zookeeper"])
+    # a new ensemble's members come up together (a quorum needs them), running ones roll after
+    assert [[(s["host"], s["action"]) for s in b] for b in batches] == [
+        [("z1", "start"), ("z3", "start")], [("z2", "restart")]]
 
 
 def test_plan_batches_a_parallel_unit_per_group():

@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - scripts may import this without Ansibl
         """A setting is invalid; the message names the variable and the fix."""
 
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "catalogs"
-FORMATS = ("yaml_flat", "yaml", "properties", "xml", "env", "jvm", "ini", "json")
+FORMATS = ("yaml_flat", "yaml", "properties", "xml", "env", "jvm", "argfile", "ini", "json")
 _FLAT_KEY = re.compile(r"[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)*")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _catalog_cache: dict[str, tuple[float, dict]] = {}
@@ -252,10 +252,15 @@ def render(settings_: Any, fmt: str) -> str:
     if fmt not in FORMATS:
         raise ConfigError(f"unknown configuration format '{fmt}' (one of {', '.join(FORMATS)})")
     data = plain(settings_)
-    if fmt == "jvm":
+    if fmt in ("jvm", "argfile"):
         if not isinstance(data, list) or not all(isinstance(o, str) and o.startswith("-") for o in data):
             raise ConfigError("a JVM options file takes a list of options, each starting with '-'")
-        return "".join(f"{option}\n" for option in data)
+        if fmt == "jvm":  # one option per line, taken verbatim (e.g. Trino's etc/jvm.config)
+            if any("\n" in o for o in data):
+                raise ConfigError("a JVM option cannot span lines")
+            return "".join(f"{option}\n" for option in data)
+        # a java @argfile: whitespace separates options, so quote those that contain any
+        return "".join(_argfile_word(option) + "\n" for option in data)
     if fmt == "json":
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
     if fmt == "yaml":
@@ -292,6 +297,14 @@ def render(settings_: Any, fmt: str) -> str:
             raise ConfigError(f"INI section '{section}' must map keys to values")
         parts.append(f"[{section}]\n" + "".join(f"{k} = {scalar_text(v)}\n" for k, v in sorted(values.items())))
     return "\n".join(parts)
+
+
+def _argfile_word(option: str) -> str:
+    """One option of a java @argfile: quoted (with \\ and \" escaped) when it holds
+    whitespace, quotes, a backslash or a comment sign, as the launcher reads them."""
+    if not re.search(r"[\s\"'#\\]", option):
+        return option
+    return '"' + option.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def comment_prefix(fmt: str) -> str | None:

@@ -2,9 +2,10 @@
 on, and the ordered, health-gated plan of restarts, reloads and starts across the play's hosts.
 
 The plan orders units by the component's group order (e.g. JobManager before TaskManagers,
-controllers before brokers, workers before the coordinator), then by inventory order. A rolling
-unit is one step per host (each healthy before the next); a parallel unit (MinIO: upstream
-restarts every node together) is one batch per group. Pure functions over plain data,
+controllers before brokers, workers before the coordinator), then by inventory order. Units
+that are not running start together per group; a running rolling unit restarts one host at a
+time (each healthy before the next); a parallel unit (MinIO: upstream restarts every node
+together) is one batch per group. Pure functions over plain data,
 unit-tested in tests/unit/test_service_filters.py.
 """
 
@@ -81,14 +82,13 @@ def _rank(unit: Mapping[str, Any], order: list[str]) -> int:
 
 def unit_action(unit: Mapping[str, Any], state: Mapping[str, Any] | None, force: bool = False) -> str | None:
     """restart | reload | start | None for one unit, from the state fdp_service reported and the
-    changes of this run that are still pending (check mode)."""
+    changes of this run that are still pending (check mode). A unit that is not running is
+    started, whatever changed: its start already uses the new inputs."""
     state = state or {}
-    if not state.get("exists", False):
-        return "start"  # a first install (or check mode before it): the unit is new
+    if not state.get("exists", False) or not state.get("active", False):
+        return "start"  # a first install (or check mode before it), or a stopped unit
     if state.get("restart", True) or force or unit.get("pending_restart"):
         return "restart"
-    if not state.get("active", False):
-        return "start"
     if state.get("reload", False) or unit.get("pending_reload"):
         return "reload" if unit.get("reload") else "restart"
     return None
@@ -116,12 +116,16 @@ def plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]], order:
                     raise ServiceError(f"unit {unit['name']}: policy must be one of {', '.join(POLICIES)}")
                 steps.append({"host": host, "unit": unit["name"], "action": action, "policy": policy,
                               "rank": _rank(unit, order), "index": index})
-    steps.sort(key=lambda s: (s["rank"], s["index"]))
+    # Starts first within each group (a stopped unit serves nobody, so starting several at once
+    # costs no availability - and a quorum, like a new ZooKeeper ensemble, needs its members up
+    # together); then restarts and reloads, one host at a time unless the unit is parallel.
+    steps.sort(key=lambda s: (s["rank"], s["action"] != "start", s["index"]))
     batches: list[list[dict[str, Any]]] = []
     for step in steps:
         last = batches[-1] if batches else None
-        if (last and step["policy"] == "parallel" and last[0]["policy"] == "parallel"
-                and last[0]["rank"] == step["rank"] and last[0]["unit"] == step["unit"]):
+        together = step["action"] == "start" or step["policy"] == "parallel"
+        if (last and together and last[0]["rank"] == step["rank"] and last[0]["unit"] == step["unit"]
+                and (last[0]["action"] == "start") == (step["action"] == "start")):
             last.append(step)
         else:
             batches.append([step])

@@ -16,6 +16,10 @@ def run_reports() -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def check_mode_runs() -> list[dict]:
+    return [r for r in run_reports() if r["check_mode"]]
+
+
 def last_check_mode_run() -> dict:
     runs = [r for r in run_reports() if r["check_mode"]]
     assert runs, "no check-mode run recorded: the scenario's test_sequence must run `check` before `verify`"
@@ -48,7 +52,9 @@ def playbook(*args: str) -> subprocess.CompletedProcess:
     cfg = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "ansible.cfg"
     if cfg.is_file():
         env["ANSIBLE_CONFIG"] = str(cfg)
-    return subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *args],
+    # The inventory directory, as Molecule passes it: the scenario's inventory and the lab mirror's pins.
+    inventory = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+    return subprocess.run(["ansible-playbook", "-i", inventory, *args],
                           cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], env=env,
                           capture_output=True, text=True, timeout=900, check=False)
 

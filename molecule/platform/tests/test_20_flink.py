@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import ssl
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
-from fdp_testinfra import last_check_mode_run, wait_for
+from fdp_testinfra import playbook, recap_changed, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
@@ -31,10 +32,10 @@ sys.path.insert(0, str(PROJECT / "ansible" / "plugins" / "filter"))
 from fdp_flink import sizing  # noqa: E402
 
 NET = "10.231.50"
-ADDR = {"fl1": f"{NET}.11", "fl2": f"{NET}.12", "fl3": f"{NET}.13", "fl4": f"{NET}.14"}
-TASKMANAGERS = ("fl2", "fl3")
+ADDR = {"pl1": f"{NET}.11", "pl2": f"{NET}.12", "pl3": f"{NET}.13", "pl4": f"{NET}.14"}
+TASKMANAGERS = ("pl2", "pl3")
 PORTS = yaml.safe_load((PROJECT / "roles/platform/defaults/main/ports.yml").read_text())["platform_ports"]
-REST = f"https://{ADDR['fl1']}:{PORTS['flink_rest']['port']}"
+REST = f"https://{ADDR['pl1']}:{PORTS['flink_rest']['port']}"
 TM_LIMIT_MB = 1280  # the scenario's flink_memory_limit_mb
 
 
@@ -46,10 +47,10 @@ HOSTS = {name: get(name) for name in ADDR}
 
 
 def client_cert_files() -> tuple[str, str]:
-    """fl1's host certificate and key (CA-signed, clientAuth), copied for the REST client."""
+    """pl1's host certificate and key (CA-signed, clientAuth), copied for the REST client."""
     directory = Path(tempfile.mkdtemp(prefix="fdp-flink-client-"))
     for name in ("host.crt", "host.key"):
-        (directory / name).write_text(HOSTS["fl1"].file(f"/etc/fdp/tls/{name}").content_string)
+        (directory / name).write_text(HOSTS["pl1"].file(f"/etc/fdp/tls/{name}").content_string)
         (directory / name).chmod(0o600)
     return str(directory / "host.crt"), str(directory / "host.key")
 
@@ -72,13 +73,8 @@ def rest(path: str, method: str = "GET", timeout: float = 10):
         return json.loads(response.read() or b"{}")
 
 
-def test_check_mode_after_converge_changed_nothing():
-    run = last_check_mode_run()
-    assert run["changed"] == [] and run["failed"] == []
-
-
-@pytest.mark.parametrize(("name", "unit"), [("fl1", "flink-jobmanager"), ("fl2", "flink-taskmanager"),
-                                            ("fl3", "flink-taskmanager")])
+@pytest.mark.parametrize(("name", "unit"), [("pl1", "flink-jobmanager"), ("pl2", "flink-taskmanager"),
+                                            ("pl3", "flink-taskmanager")])
 def test_services_run_as_flink_on_jdk17_with_the_rendered_config(name, unit):
     host = HOSTS[name]
     assert host.service(unit).is_running and host.service(unit).is_enabled
@@ -103,7 +99,7 @@ def test_rest_is_https_verified_against_the_platform_ca():
 
 def test_rest_requires_a_client_certificate_signed_by_the_platform_ca():
     # side_effect.yml rolled flink_rest_client_auth: true through the cluster.
-    settings = yaml.safe_load(HOSTS["fl1"].file("/etc/fdp/flink/config.yaml").content_string)
+    settings = yaml.safe_load(HOSTS["pl1"].file("/etc/fdp/flink/config.yaml").content_string)
     assert settings["security.ssl.rest.authentication-enabled"] is True
     with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
         urllib.request.urlopen(REST + "/overview", context=client_context(cert=False), timeout=10)  # noqa: S310
@@ -117,35 +113,84 @@ def journal(name: str, unit: str, since: int) -> list[tuple[int, str]]:
     return [(int(e["__REALTIME_TIMESTAMP"]), str(e.get("MESSAGE", ""))) for e in entries]
 
 
-def first(entries, text, after=0):
+def first_entry(entries, text, after=0):
     return min(t for t, message in entries if text in message and t > after)
 
 
-def test_the_configuration_change_rolled_jobmanager_first_then_one_taskmanager_at_a_time():
-    since = json.loads((EPHEMERAL / "roll.json").read_text())["roll_started"]
-    jm = journal("fl1", "flink-jobmanager", since)
-    jm_stop = first(jm, "Stopping flink-jobmanager")
-    jm_ready = first(jm, "Rest endpoint listening at", jm_stop)
+def assert_rolled_once_in_order(since: int) -> None:
+    """Since `since`: the JobManager restarted exactly once and was serving again before any
+    TaskManager stopped; each TaskManager restarted exactly once, the second only after the
+    first had registered again (read from the journals)."""
+    jm = journal("pl1", "flink-jobmanager", since)
+    jm_stop = first_entry(jm, "Stopping flink-jobmanager")
+    jm_ready = first_entry(jm, "Rest endpoint listening at", jm_stop)
     tms = {name: journal(name, "flink-taskmanager", since) for name in TASKMANAGERS}
-    stops = {name: first(entries, "Stopping flink-taskmanager") for name, entries in tms.items()}
+    stops = {name: first_entry(entries, "Stopping flink-taskmanager") for name, entries in tms.items()}
     order = sorted(TASKMANAGERS, key=stops.get)
     previous_done = jm_ready
     for name in order:
         entries = tms[name]
-        # Registered with the restarted JobManager before any TaskManager went down.
-        assert first(entries, "Successful registration at resource manager", jm_stop) < stops[order[0]]
         assert stops[name] > previous_done, f"{name} stopped before the previous step was done"
-        started = first(entries, "Started flink-taskmanager", stops[name])
-        previous_done = first(entries, "Successful registration at resource manager", started)
-    # Each restarted exactly once.
+        started = first_entry(entries, "Started flink-taskmanager", stops[name])
+        previous_done = first_entry(entries, "Successful registration at resource manager", started)
     assert len([m for _, m in jm if "Stopping flink-jobmanager" in m]) == 1
     for entries in tms.values():
         assert len([m for _, m in entries if "Stopping flink-taskmanager" in m]) == 1
 
 
+def test_the_configuration_change_rolled_jobmanager_first_then_one_taskmanager_at_a_time():
+    since = json.loads((EPHEMERAL / "roll.json").read_text())["roll_started"]
+    rotation = json.loads((EPHEMERAL / "rotate.json").read_text())["rotation_started"]
+    # only the entries of the configuration change (the rotation restarts them again later)
+    jm = [e for e in journal("pl1", "flink-jobmanager", since) if e[0] < rotation * 1_000_000]
+    assert len([m for _, m in jm if "Stopping flink-jobmanager" in m]) == 1
+    for name in TASKMANAGERS:
+        entries = [e for e in journal(name, "flink-taskmanager", since) if e[0] < rotation * 1_000_000]
+        assert len([m for _, m in entries if "Stopping flink-taskmanager" in m]) == 1
+        assert first_entry(entries, "Stopping flink-taskmanager") > first_entry(jm, "Rest endpoint listening at")
+
+
+ZK_MEMBERS = ("pl1", "pl2", "pl3")
+ZK_PORT = PORTS["zookeeper_client"]["port"]
+
+
+def zk_srvr(via: str, target: str, cert: bool = True) -> str:
+    tls = "-CAfile /etc/fdp/tls/ca.crt" + (" -cert /etc/fdp/tls/host.crt -key /etc/fdp/tls/host.key" if cert else "")
+    return HOSTS[via].run(f"printf srvr | timeout 10 openssl s_client -quiet -verify_return_error "
+                          f"-connect {ADDR[target]}:{ZK_PORT} {tls} 2>/dev/null").stdout
+
+
+def test_zookeeper_ensemble_has_one_leader_and_speaks_mutual_tls_only():
+    modes = {}
+    for name in ZK_MEMBERS:
+        found = re.search(r"^Mode: (\w+)$", zk_srvr(name, name), re.M)
+        assert found, name
+        modes[name] = found.group(1)
+    assert sorted(modes.values()) == ["follower", "follower", "leader"], modes
+    # no client certificate of the platform CA: no answer; no plaintext client port at all
+    assert "Mode:" not in zk_srvr("pl2", "pl1", cert=False)
+    assert HOSTS["pl2"].run(f"timeout 5 bash -c 'exec 3<>/dev/tcp/{ADDR['pl1']}/2181'").rc != 0
+    # the outsider does not reach the client port (firewall)
+    assert HOSTS["pl4"].run(f"timeout 5 bash -c 'exec 3<>/dev/tcp/{ADDR['pl1']}/{ZK_PORT}'").rc != 0
+
+
+def test_flink_uses_the_ensemble_with_its_client_secrets_off_the_command_line():
+    settings = yaml.safe_load(HOSTS["pl1"].file("/etc/fdp/flink/config.yaml").content_string)
+    assert settings["high-availability.type"] == "zookeeper"
+    assert settings["high-availability.zookeeper.quorum"] == ",".join(f"{ADDR[n]}:{ZK_PORT}" for n in ZK_MEMBERS)
+    args = HOSTS["pl2"].file("/etc/fdp/flink/zookeeper-client.args")
+    assert (args.user, args.group, args.mode) == ("root", "flink", 0o640)
+    assert "zookeeper.client.secure=true" in args.content_string
+    password = (INV_DIR / "credentials" / "truststore_password").read_text().strip()
+    for name, unit in (("pl1", "flink-jobmanager"), ("pl2", "flink-taskmanager")):
+        pid = HOSTS[name].check_output(f"systemctl show -p MainPID --value {unit}")
+        cmdline = HOSTS[name].check_output(f"tr '\\0' ' ' < /proc/{pid}/cmdline")
+        assert "@/etc/fdp/flink/zookeeper-client.args" in cmdline and password not in cmdline
+
+
 def test_plain_http_is_refused():
     with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
-        urllib.request.urlopen(f"http://{ADDR['fl1']}:{PORTS['flink_rest']['port']}/overview", timeout=10)  # noqa: S310
+        urllib.request.urlopen(f"http://{ADDR['pl1']}:{PORTS['flink_rest']['port']}/overview", timeout=10)  # noqa: S310
 
 
 def expected_tm(name):
@@ -177,7 +222,7 @@ def records_flowing(jobid):
     over the TaskManagers' Prometheus reporters, scraped from the Prometheus host."""
     total = 0.0
     for name in TASKMANAGERS:
-        text = HOSTS["fl1"].check_output(
+        text = HOSTS["pl1"].check_output(
             f"curl -sS -m 10 http://{ADDR[name]}:{PORTS['flink_taskmanager_metrics']['port']}/metrics")
         for line in text.splitlines():
             if (line.startswith("flink_taskmanager_job_task_numRecordsIn{") and f'job_id="{jobid}"' in line
@@ -194,12 +239,28 @@ def test_smoke_job_runs_with_records_flowing_and_checkpoints_completing(job):
              rest(f"/jobs/{job}/checkpoints")["counts"]["completed"] > first_checkpoints, timeout=60)
 
 
+def test_rotation_rolled_the_new_material_and_the_job_kept_running(job):
+    """side_effect.yml ran rotate-certs.yml while the smoke job ran: new certificates on every
+    host, the JobManager restarted first (high availability recovered the job), then one
+    TaskManager at a time; the same job is RUNNING and checkpoints after the rotation."""
+    since = json.loads((EPHEMERAL / "rotate.json").read_text())["rotation_started"]
+    for name in ("pl1", "pl2", "pl3"):
+        issued = HOSTS[name].check_output("date -d \"$(openssl x509 -noout -startdate -in /etc/fdp/tls/host.crt"
+                                          " | cut -d= -f2)\" +%s")
+        assert int(issued) >= since - 120, f"{name}: certificate not reissued"  # notBefore is backdated a little
+    assert_rolled_once_in_order(since)
+    wait_for(lambda: rest(f"/jobs/{job}")["state"] == "RUNNING", timeout=120)
+    recovered_after = first_entry(journal("pl1", "flink-jobmanager", since), "Rest endpoint listening at") // 1000
+    wait_for(lambda: (rest(f"/jobs/{job}/checkpoints")["latest"]["completed"] or {}).get("latest_ack_timestamp", 0)
+             > recovered_after, timeout=120)
+
+
 def test_job_survives_a_taskmanager_restart(job):
-    host = HOSTS["fl2"]
+    host = HOSTS["pl2"]
     restarted_at = time.time() * 1000
     assert host.run("systemctl restart flink-taskmanager").rc == 0
-    # fl2 registers again (new registration), the job recovers and checkpoints again.
-    wait_for(lambda: len([tm for tm in rest("/taskmanagers")["taskmanagers"] if f"@{ADDR['fl2']}:" in tm["path"]]) == 1
+    # pl2 registers again (new registration), the job recovers and checkpoints again.
+    wait_for(lambda: len([tm for tm in rest("/taskmanagers")["taskmanagers"] if f"@{ADDR['pl2']}:" in tm["path"]]) == 1
              and rest("/overview")["taskmanagers"] == 2, timeout=180)
     wait_for(lambda: rest(f"/jobs/{job}")["state"] == "RUNNING"
              and (rest(f"/jobs/{job}/checkpoints")["latest"]["completed"] or {}).get("latest_ack_timestamp", 0)
@@ -218,34 +279,34 @@ def test_rest_vertex_metrics_come_through_the_pinned_query_service_ports(job):
 
 
 @pytest.mark.parametrize(("target", "port", "kind"), [
-    ("fl1", "flink_jobmanager_metrics", "flink_jobmanager_"),
-    ("fl2", "flink_taskmanager_metrics", "flink_taskmanager_"),
-    ("fl3", "flink_taskmanager_metrics", "flink_taskmanager_"),
+    ("pl1", "flink_jobmanager_metrics", "flink_jobmanager_"),
+    ("pl2", "flink_taskmanager_metrics", "flink_taskmanager_"),
+    ("pl3", "flink_taskmanager_metrics", "flink_taskmanager_"),
 ])
 def test_metrics_answer_per_process_to_the_prometheus_host_only(target, port, kind):
     url = f"http://{ADDR[target]}:{PORTS[port]['port']}/metrics"
-    prometheus, outsider = HOSTS["fl1"], HOSTS["fl4"]
+    prometheus, outsider = HOSTS["pl1"], HOSTS["pl4"]
     metrics = prometheus.check_output(f"curl -sS -m 10 {url}")
     assert kind in metrics
     assert outsider.run(f"curl -sS -m 5 {url}").rc != 0
 
 
 @pytest.mark.parametrize(("target", "unit", "port"), [
-    ("fl1", "flink-jobmanager", "flink_jobmanager_query"),
-    ("fl2", "flink-taskmanager", "flink_taskmanager_query"),
+    ("pl1", "flink-jobmanager", "flink_jobmanager_query"),
+    ("pl2", "flink-taskmanager", "flink_taskmanager_query"),
 ])
 def test_query_service_listens_on_its_pinned_port_for_platform_hosts_only(target, unit, port):
     number = PORTS[port]["port"]
     pid = HOSTS[target].check_output(f"systemctl show -p MainPID --value {unit}")
     assert f"pid={pid}," in HOSTS[target].check_output(f"ss -Htlnp 'sport = :{number}'")
     probe = f"timeout 5 bash -c 'exec 3<>/dev/tcp/{ADDR[target]}/{number}'"
-    assert HOSTS["fl3" if target == "fl2" else "fl2"].run(probe).rc == 0
-    assert HOSTS["fl4"].run(probe).rc != 0
+    assert HOSTS["pl3" if target == "pl2" else "pl2"].run(probe).rc == 0
+    assert HOSTS["pl4"].run(probe).rc != 0
 
 
 def test_prometheus_scrapes_every_flink_process_with_the_cluster_state():
-    """The real Prometheus on fl1 (monitoring stage) scrapes the reporters found from the inventory."""
-    prom = f"https://{ADDR['fl1']}:{PORTS['prometheus_web']['port']}"
+    """The real Prometheus on pl1 (monitoring stage) scrapes the reporters found from the inventory."""
+    prom = f"https://{ADDR['pl1']}:{PORTS['prometheus_web']['port']}"
     password = (INV_DIR / "credentials" / "prometheus_admin_password").read_text().strip()
     context = ssl.create_default_context(cafile=str(INV_DIR / "pki" / "ca.crt"))
 
@@ -261,9 +322,34 @@ def test_prometheus_scrapes_every_flink_process_with_the_cluster_state():
 
     targets = wait_for(flink_targets_up, timeout=90)
     assert {(t["labels"]["host"], t["labels"]["role"], t["scrapeUrl"].split(":")[-1].split("/")[0]) for t in targets} == {
-        ("fl1", "flink_jobmanager", str(PORTS["flink_jobmanager_metrics"]["port"])),
-        ("fl2", "flink_taskmanager", str(PORTS["flink_taskmanager_metrics"]["port"])),
-        ("fl3", "flink_taskmanager", str(PORTS["flink_taskmanager_metrics"]["port"])),
+        ("pl1", "flink_jobmanager", str(PORTS["flink_jobmanager_metrics"]["port"])),
+        ("pl2", "flink_taskmanager", str(PORTS["flink_taskmanager_metrics"]["port"])),
+        ("pl3", "flink_taskmanager", str(PORTS["flink_taskmanager_metrics"]["port"])),
     }
     registered = wait_for(lambda: query("/api/v1/query?query=flink_jobmanager_numRegisteredTaskManagers")["result"])
     assert [r["value"][1] for r in registered] == ["2"]
+
+
+def test_an_artifact_override_restarts_each_process_exactly_once_in_order_and_a_rerun_changes_nothing():
+    """platform_artifact_overrides moves Flink to another build (2.1.2, also in the lab mirror):
+    the upgrade restarts every process through the health-gated path - the JobManager first,
+    then one TaskManager at a time - and the run after it changes nothing. Runs last: the
+    cluster keeps 2.1.2."""
+    pins = yaml.safe_load((PROJECT / "inventories/lab/mirror.yml").read_text())["all"]["vars"]["lab_artifact_pins"]
+    pins["flink"]["version"] = "2.1.2"
+    extra = EPHEMERAL / "override.yml"
+    extra.write_text(yaml.safe_dump({"platform_artifact_overrides": pins, "flink_rest_client_auth": True}))
+    since = int(time.time())
+    compute = str(PROJECT / "ansible" / "playbooks" / "compute.yml")
+    first = playbook("-e", f"@{extra}", compute)
+    assert first.returncode == 0, first.stdout[-4000:]
+    second = playbook("-e", f"@{extra}", compute)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert set(recap_changed(second.stdout).values()) == {0}, second.stdout[-4000:]
+
+    assert_rolled_once_in_order(since)
+    assert rest("/config")["flink-version"] == "2.1.2"
+    for name, unit in (("pl1", "flink-jobmanager"), ("pl2", "flink-taskmanager"), ("pl3", "flink-taskmanager")):
+        assert HOSTS[name].check_output("readlink /opt/fdp/flink") == "flink-2.1.2"
+        pid = HOSTS[name].check_output(f"systemctl show -p MainPID --value {unit}")
+        assert "flink-dist-2.1.2.jar" in HOSTS[name].check_output(f"tr '\\0' ' ' < /proc/{pid}/cmdline")

@@ -26,12 +26,14 @@ def test_records_changes_check_mode_and_time(tmp_path):
     args = ("-e", f"target={tmp_path / 'out.txt'}", "-e", "ansible_python_interpreter={{ ansible_playbook_python }}")
 
     assert run_playbook(str(playbook), "localhost,", "--check", *args, report=report).returncode == 0
+    assert not (tmp_path / "out.txt").exists()  # the check-mode run wrote nothing
     assert run_playbook(str(playbook), "localhost,", *args, report=report).returncode == 0
     assert run_playbook(str(playbook), "localhost,", *args, report=report).returncode == 0
 
     check, first, second = read_report(report)
     assert check["check_mode"] is True and check["changed"] == [{"host": "localhost", "task": "Write a file"}]
-    assert not (tmp_path / "out.txt").exists() or first["changed"]
     assert first["check_mode"] is False and first["changed"] == [{"host": "localhost", "task": "Write a file"}]
     assert second["changed"] == [] and second["failed"] == []
     assert second["playbook"] == "probe.yml" and second["seconds"] > 0
+    # the per-task profile: every task with its wall time, slowest first
+    assert [t["task"] for t in second["tasks"]] == ["Write a file"] and second["tasks"][0]["seconds"] > 0

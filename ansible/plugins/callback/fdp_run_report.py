@@ -2,7 +2,8 @@
 
 Enabled in ansible.cfg but inert unless the environment variable FDP_RUN_REPORT names a file.
 Each run appends {"playbook", "check_mode", "changed": [{"host", "task"}], "failed": [...],
-"unreachable": [...], "seconds"} to that file. Molecule's verify step reads it to prove that the
+"unreachable": [...], "seconds", "tasks"} to that file; "tasks" lists each task's wall time
+(from its start to the next task's, as ansible.posix.profile_tasks measures it), slowest first. Molecule's verify step reads it to prove that the
 check-mode pass after converge reported no change (molecule's own `check` action does not assert
 that), and `make lab` uses it to report the wall time of a deploy.
 """
@@ -42,6 +43,22 @@ class CallbackModule(CallbackBase):
         self._changed: list[dict[str, str]] = []
         self._failed: list[dict[str, str]] = []
         self._unreachable: list[str] = []
+        self._task_times: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
+
+    def _close_task(self):
+        if self._current is not None:
+            name, started = self._current
+            self._task_times[name] = self._task_times.get(name, 0.0) + time.monotonic() - started
+            self._current = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._close_task()
+        role = f"{task._role.get_name()} : " if task._role else ""
+        self._current = (role + task.get_name(), time.monotonic())
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)
 
     def v2_playbook_on_start(self, playbook):
         self._playbook = os.path.basename(playbook._file_name)
@@ -66,6 +83,7 @@ class CallbackModule(CallbackBase):
         self._unreachable.append(result._host.get_name())
 
     def v2_playbook_on_stats(self, stats):
+        self._close_task()
         if not self._path:
             return
         entry = {
@@ -76,6 +94,8 @@ class CallbackModule(CallbackBase):
             "unreachable": self._unreachable,
             "hosts": sorted(stats.processed.keys()),
             "seconds": round(time.monotonic() - self._start, 2),
+            "tasks": [{"task": name, "seconds": round(secs, 3)}
+                      for name, secs in sorted(self._task_times.items(), key=lambda item: -item[1])],
         }
         with open(self._path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, sort_keys=True) + "\n")

@@ -112,7 +112,7 @@ run "groups" {
     error_message = "A host in several roles must be in each group."
   }
   assert {
-    condition     = jsonencode(output.groups["zookeeper"]) == jsonencode([]) && length(output.groups) == 15
+    condition     = jsonencode(output.groups["zookeeper"]) == jsonencode([]) && length(output.groups) == 17
     error_message = "Every platform group must be present (empty when not deployed), plus the two extra groups."
   }
   assert {

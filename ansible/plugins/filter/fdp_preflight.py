@@ -325,7 +325,9 @@ def role_specs(
                 data = yaml.safe_load(handle) or {}
         except OSError as exc:
             raise ValueError(f"preflight_role_groups names role '{role}' but {path} cannot be read: {exc}") from exc
-        options = ((data.get("argument_specs") or {}).get("main") or {}).get("options") or {}
+        entries = data.get("argument_specs") or {}
+        # a role's own entry point, or the distribution wiring's (roles/platform: "wiring")
+        options = ((entries.get("main") or entries.get("wiring")) or {}).get("options") or {}
         specs[role] = {"hosts": _role_hosts(group, groups), "options": options}
     return specs
 

@@ -65,7 +65,8 @@ def test_each_host_has_its_own_identity_and_network_namespace(lab):
 
 def test_inventory_is_written_and_usable(lab):
     inv = yaml.safe_load(lab["inventory"].read_text())
-    assert inv["lab"]["hosts"] == {n: {"ansible_host": f"{NET}.{11 + i}"} for i, n in enumerate(NAMES)}
+    assert inv["lab"]["hosts"] == {n: {"ansible_host": f"{NET}.{11 + i}", "lab_suite": "bookworm"}
+                                    for i, n in enumerate(NAMES)}
     ping = subprocess.run([str(REPO / ".venv" / "bin" / "ansible"), "-i", str(lab["inventory"]), "lab", "-m", "ping"],
                           cwd=REPO, capture_output=True, text=True, check=False)
     assert ping.returncode == 0 and ping.stdout.count("SUCCESS") == len(NAMES), ping.stdout

@@ -131,7 +131,9 @@ def test_cache_paths_and_file_mode():
 
 
 @pytest.mark.parametrize("entry, message", [
-    ({"version": "1", "url": "https://x/f.tgz", "checksum": "md5:abc"}, "must be '<sha1"),
+    ({"version": "1", "url": "https://x/f.tgz", "checksum": "crc32:abc"}, "must be '<sha1"),
+    ({"version": "1", "url": "https://x/f.tgz", "checksums": {"1": {"any": "md5:" + "a" * 32}}}, "too weak"),
+    ({"version": "1", "url": "https://x/f.tgz", "strip": 7, "checksum": "sha256:https://x/s"}, "strip 7"),
     ({"version": "1", "url": "https://x/f.tgz", "checksums": {"1": {"any": "sha256:abc"}}}, "64 hex digits"),
     ({"version": "1", "url": "https://x/f.tgz", "checksum": "sha256:{nope}"}, "unknown placeholder"),
     ({"version": "1", "url": "https://x/", "checksum": "sha256:https://x/s"}, "does not end in a file name"),
@@ -141,6 +143,17 @@ def test_cache_paths_and_file_mode():
 def test_bad_entries_are_explained(entry, message):
     with pytest.raises(ArtifactError, match=message):
         resolve({"thing": entry}, "thing")
+
+
+def test_flat_tarball_and_md5_checksum_file():
+    # SeaweedFS: `weed` at the top of the tarball, and only an upstream .md5 beside it.
+    art = resolve({"weed": {"version": "4.48", "strip": 0, "checksum": "md5:{url}.md5",
+                            "url": "https://github.com/x/y/releases/download/{version}/linux_amd64.tar.gz"}}, "weed")
+    assert art["strip"] == 0 and art["checksum_algorithm"] == "md5"
+    assert art["checksum_file"] == "linux_amd64.tar.gz.md5"
+    assert checksum_from_text("0cc175b9c0f1b6a831c399e269772661  linux_amd64.tar.gz\n",
+                              "linux_amd64.tar.gz", "md5") == "0cc175b9c0f1b6a831c399e269772661"
+    assert resolve(ARTIFACTS, "flink")["strip"] == 1
 
 
 def test_names_and_unknown_artifacts():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import tomllib
 import subprocess
 import xml.etree.ElementTree as ET
 
@@ -211,7 +212,17 @@ def test_ini_sections_sorted_and_read_back():
 def test_json_and_unknown_format():
     assert json.loads(render({"b": 1, "a": [1]}, "json")) == {"a": [1], "b": 1}
     with pytest.raises(ConfigError, match="unknown configuration format"):
-        render({}, "toml")
+        render({}, "hcl")
+
+
+def test_toml_tables_nested_and_read_back():
+    data = {"grpc": {"ca": "/etc/ca.crt", "master": {"cert": "/m.crt", "key": "/m.key"}},
+            "jwt": {"signing": {"key": "a\"b\\c", "expires_after_seconds": 10, "read": {"key": "r"}}},
+            "top": True, "list": ["x", 2]}
+    text = render(data, "toml")
+    assert tomllib.loads(text) == data
+    # Plain keys of a table come before its sub-tables (TOML would otherwise file them below).
+    assert text.index("ca = ") < text.index("[grpc.master]")
 
 
 def test_java_argfiles_quote_what_the_launcher_would_split(tmp_path):

@@ -6,6 +6,7 @@ An artifact entry of platform_artifacts (roles/platform/defaults/main/versions.y
       version: "2.1.3"
       url: https://archive.apache.org/dist/flink/flink-{version}/flink-{version}-bin-scala_2.12.tgz
       format: tar                  # tar (unpacked, top directory stripped) | file (copied as is)
+      strip: 1                     # tar: leading path components to strip (0 = no top directory)
       architectures: [any]         # or [x86_64, aarch64]
       arch_map: {}                 # Ansible architecture -> the name upstream uses in {arch}
       checksum: sha512:{url}.sha512          # checksum file URL (any version), or
@@ -35,7 +36,10 @@ except ImportError:  # scripts/fetch-artifacts may run without Ansible
         """An artifact entry or override is wrong; the message says how to fix it."""
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")  # no '-': <name>-<version> directories stay unambiguous
-HEX_LENGTHS = {"sha1": 40, "sha256": 64, "sha512": 128}
+HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+# MD5 only where upstream publishes nothing stronger (SeaweedFS), and only as a checksum file URL:
+# a literal pin the project writes itself is sha256 or stronger.
+FILE_ONLY = ("md5",)
 FORMATS = ("tar", "file")
 ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 ANY = "any"
@@ -70,6 +74,8 @@ def parse_checksum_spec(spec: str, where: str) -> tuple[str, str | None, str | N
     if not sep or algo not in HEX_LENGTHS:
         raise ArtifactError(f"{where}: checksum {spec!r} must be '<sha1|sha256|sha512>:<hex or checksum-file URL>'")
     if re.fullmatch(r"[0-9a-fA-F]+", rest):
+        if algo in FILE_ONLY:
+            raise ArtifactError(f"{where}: a literal {algo} checksum is too weak to pin; use sha256:<hex>")
         if len(rest) != HEX_LENGTHS[algo]:
             raise ArtifactError(f"{where}: {algo} checksum must have {HEX_LENGTHS[algo]} hex digits, not {len(rest)}")
         return algo, rest.lower(), None
@@ -159,6 +165,7 @@ def resolve(artifacts: Mapping[str, Any], name: str, arch: str = "x86_64", mirro
         "build_arch": arch_key,  # "any" for architecture-independent files
         "format": fmt,
         "mode": str(entry.get("mode", "0755" if entry.get("executable") else "0644")),
+        "strip": _strip(entry.get("strip", 1), where),
         "filename": filename,
         "upstream_url": upstream_url,
         "url": url,
@@ -172,6 +179,12 @@ def resolve(artifacts: Mapping[str, Any], name: str, arch: str = "x86_64", mirro
         "checksum_cache_path": f"{cache}/{checksum_file}" if checksum_file else None,
         "dir": f"{name}-{version}",
     }
+
+
+def _strip(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3:
+        raise ArtifactError(f"{where}: strip {value!r} must be 0 (no top directory), 1, 2 or 3")
+    return value
 
 
 def checksum_from_text(text: str, filename: str, algorithm: str) -> str:

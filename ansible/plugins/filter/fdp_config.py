@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - scripts may import this without Ansibl
         """A setting is invalid; the message names the variable and the fix."""
 
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "catalogs"
-FORMATS = ("yaml_flat", "yaml", "properties", "xml", "env", "jvm", "argfile", "ini", "json")
+FORMATS = ("yaml_flat", "yaml", "properties", "xml", "env", "jvm", "argfile", "ini", "json", "toml")
 _FLAT_KEY = re.compile(r"[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)*")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _catalog_cache: dict[str, tuple[float, dict]] = {}
@@ -253,8 +253,10 @@ def render(settings_: Any, fmt: str) -> str:
         raise ConfigError(f"unknown configuration format '{fmt}' (one of {', '.join(FORMATS)})")
     data = plain(settings_)
     if fmt in ("jvm", "argfile"):
-        if not isinstance(data, list) or not all(isinstance(o, str) and o.startswith("-") for o in data):
-            raise ConfigError("a JVM options file takes a list of options, each starting with '-'")
+        # jvm: a line may also name a java @argfile (the launcher passes each line to java as is)
+        starts = ("-", "@") if fmt == "jvm" else ("-",)
+        if not isinstance(data, list) or not all(isinstance(o, str) and o.startswith(starts) for o in data):
+            raise ConfigError(f"a JVM options file takes a list of options, each starting with {' or '.join(map(repr, starts))}")
         if fmt == "jvm":  # one option per line, taken verbatim (e.g. Trino's etc/jvm.config)
             if any("\n" in o for o in data):
                 raise ConfigError("a JVM option cannot span lines")
@@ -290,6 +292,8 @@ def render(settings_: Any, fmt: str) -> str:
         # No XML declaration: it would have to come before the managed-file comment, and Hadoop's
         # parser does not need one (UTF-8 is the default).
         return f"<configuration>\n{body}</configuration>\n"
+    if fmt == "toml":
+        return _toml_table(data, ())
     # ini: section -> key -> value; sections and keys sorted
     parts = []
     for section, values in sorted(data.items()):
@@ -297,6 +301,36 @@ def render(settings_: Any, fmt: str) -> str:
             raise ConfigError(f"INI section '{section}' must map keys to values")
         parts.append(f"[{section}]\n" + "".join(f"{k} = {scalar_text(v)}\n" for k, v in sorted(values.items())))
     return "\n".join(parts)
+
+
+def _toml_value(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string: the same escapes as JSON
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v, where) for v in value) + "]"
+    raise ConfigError(f"TOML key '{where}': {type(value).__name__} values are not supported")
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _toml_table(data: Mapping[str, Any], path: tuple[str, ...]) -> str:
+    """A TOML document of nested tables: a table's plain keys, then its sub-tables, all sorted."""
+    plain_keys = [k for k in sorted(data) if not isinstance(data[k], Mapping)]
+    tables = [k for k in sorted(data) if isinstance(data[k], Mapping)]
+    out = ""
+    if path and (plain_keys or not tables):
+        out += "[" + ".".join(_toml_key(p) for p in path) + "]\n"
+    out += "".join(f"{_toml_key(k)} = {_toml_value(data[k], '.'.join(path + (k,)))}\n" for k in plain_keys)
+    for key in tables:
+        sub = _toml_table(data[key], path + (str(key),))
+        out += ("\n" if out else "") + sub
+    return out
 
 
 def _argfile_word(option: str) -> str:

@@ -7,7 +7,7 @@ The Java (and, where a release still keeps config code there, Scala) sources of 
 command line, ``src/main`` code only (directories named ``test``, ``testFixtures``, ``jmh-benchmarks``, ``build``
 are skipped). Get a tree with::
 
-    git clone --depth 1 --branch 4.3.0 https://github.com/apache/kafka kafka-4.3.0
+    git clone --depth 1 --branch 4.2.1 https://github.com/apache/kafka kafka-4.2.1
 
 Keys come from Kafka's ``ConfigDef`` definitions: every ``.define(NAME, ...)`` and ``.defineInternal(NAME, ...)``
 call (multi-line calls and chains included). ``NAME`` is resolved to its string value: a literal, a
@@ -50,17 +50,18 @@ fixed keys: ``listener.name.<listener>.<ssl/sasl key>``, ``listener.name.<listen
 
 How to run
 ----------
-    scripts/catalogs/kafka.py kafka-4.3.0/ --previous kafka-3.9.1/ -o ansible/catalogs/kafka.json
+    scripts/catalogs/kafka.py kafka-4.2.1/ --previous kafka-3.9.1/ -o ansible/catalogs/kafka.json
 
-The committed ansible/catalogs/kafka.json is meant for 4.3.0. Its sources were not at hand when it was made, so it
-was generated from the newest release tree that was, 4.2.1 (the ``source`` field says so), with the last 3.x and
-the earlier 4.x releases as the baseline of ``defunct``::
+The committed ansible/catalogs/kafka.json is the catalog of Kafka 4.2.1, the version platform_artifacts.kafka pins
+(the pin follows the catalog: a version is pinned only once its catalog can be generated from its source). It was
+generated from the 4.2.1 release tree (commit 18d5ecd939c8d510fdd72d0abb1f7099659dcd58), with the last 3.x and the
+earlier 4.x releases as the baseline of ``defunct``::
 
     scripts/catalogs/kafka.py kafka-4.2.1/ --previous kafka-3.9.1/ --previous kafka-4.0.0/ \
-        --previous kafka-4.1.0/ --strict --version 4.3.0 -o ansible/catalogs/kafka.json \
-        --source "apache/kafka 4.2.1 (commit 18d5ecd939c8d510fdd72d0abb1f7099659dcd58) standing in for 4.3.0"
+        --previous kafka-4.1.0/ --strict -o ansible/catalogs/kafka.json
 
-Run it again on a 4.3.0 tree (without ``--version``/``--source``) to replace it.
+To move to a newer release, generate its catalog from its tree (tests/unit/test_catalog_kafka.py then asks for the
+pin to follow).
 
 Without ``-o`` the catalog is printed (JSON, indent 1, sorted keys). The ``source`` field is built from the
 tree's ``gradle.properties`` version and, for a git checkout, its HEAD commit; ``--source`` replaces it and

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "unit" / "fixtures" / "catalogs" / "kafka"
@@ -239,7 +240,11 @@ def committed() -> dict:
 def test_committed_catalog_structure(committed):
     assert set(committed) == {"component", "version", "source", "generated_by", "sections"}
     assert committed["component"] == "kafka"
-    assert committed["version"] == "4.3.0"
+    # The pinned Kafka (platform_artifacts.kafka) is the version the catalog was generated from.
+    assert committed["version"] == "4.2.1"
+    assert committed["source"].startswith(f"apache/kafka {committed['version']} ")
+    versions = yaml.safe_load((REPO / "roles/platform/defaults/main/versions.yml").read_text(encoding="utf-8"))
+    assert versions["platform_artifacts"]["kafka"]["version"] == committed["version"]
     assert re.match(r"apache/kafka \S+ \(commit [0-9a-f]{40}\)", committed["source"])
     assert committed["generated_by"] == "scripts/key-catalog kafka <kafka source tree>"
     assert set(committed["sections"]) == {"server", "topic", "admin-client"}

@@ -211,6 +211,28 @@ COMPONENT_CASES = {
         ["flink_config_overrides sets 'rest.port', which the platform owns",
          "flink_config_overrides sets 'security.ssl.rest.enabled', which the platform owns: TLS from the platform PKI"],
     ),
+    "seaweedfs with two masters": (
+        """
+        all:
+          children:
+            seaweedfs_master:
+              hosts:
+                s1: {ansible_host: 198.51.100.41}
+                s2: {ansible_host: 198.51.100.42}
+            seaweedfs:
+              hosts:
+                s1: {}
+                s2: {}
+        """,
+        GOOD_VARS,
+        ["seaweedfs_master has 2 hosts: the masters elect a leader by Raft, which needs an odd number"],
+    ),
+    "s3 contract with a misspelt consumer and a bad bucket name": (
+        FLINK,
+        GOOD_VARS + "platform_s3_buckets:\n  warehouse: {consumers: [trnio]}\n  Bad_Bucket: {consumers: [flink]}\n",
+        ["platform_s3_buckets.warehouse: consumer 'trnio' is not a platform component",
+         "platform_s3_buckets: 'Bad_Bucket' is not a valid S3 bucket name"],
+    ),
     "unknown override key": (
         FLINK,
         GOOD_VARS + "flink_config_overrides:\n  taskmanager.numberOfTaskSlot: 2\n",

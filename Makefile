@@ -66,7 +66,18 @@ lab-status: ## Show the lab hosts
 
 # --- tests ------------------------------------------------------------------------------------
 .PHONY: test lint unit terraform-test lab-test molecule
-test: lint unit terraform-test lab-test molecule ## Everything CI runs: lint, unit tests, Terraform tests, lab tests, Molecule scenarios
+# Each phase in turn, timed; the times are printed at the end (also when a phase fails).
+TEST_PHASES := lint unit terraform-test lab-test molecule
+test: setup ## Everything CI runs: lint, unit tests, Terraform tests, lab tests, Molecule scenarios (timed)
+	@mkdir -p .cache; : >.cache/test-times; : >.cache/molecule-times; rc=0; \
+	for p in $(TEST_PHASES); do \
+	  t0=$$(date +%s); $(MAKE) --no-print-directory $$p || rc=$$?; \
+	  printf '%-16s %5d s%s\n' "$$p" $$(( $$(date +%s) - t0 )) "$$([ $$rc -eq 0 ] || echo '  FAILED')" >>.cache/test-times; \
+	  [ $$rc -eq 0 ] || break; \
+	done; \
+	echo "== make test: time per phase"; cat .cache/test-times; \
+	[ ! -s .cache/molecule-times ] || { echo "== Molecule scenarios"; cat .cache/molecule-times; }; \
+	exit $$rc
 
 lint: setup ## ansible-lint (production), yamllint (strict), shellcheck, terraform fmt, syntax check
 	yamllint --strict .
@@ -89,7 +100,12 @@ lab-test: setup ## Tests of scripts/lab and the preflight stage (real lab hosts)
 	pytest tests/lab
 
 molecule: setup lab-mirror ## Molecule scenarios on real lab hosts (SCENARIOS="baseline ...")
-	for s in $(SCENARIOS); do molecule test -s $$s; done
+	@mkdir -p .cache; : >.cache/molecule-times
+	@for s in $(SCENARIOS); do \
+	  t0=$$(date +%s); rc=0; molecule test -s $$s || rc=$$?; \
+	  printf '%-16s %5d s%s\n' "$$s" $$(( $$(date +%s) - t0 )) "$$([ $$rc -eq 0 ] || echo '  FAILED')" >>.cache/molecule-times; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	done
 
 .PHONY: clean
 clean: lab-down ## Stop the lab and remove the virtualenv, collections and caches

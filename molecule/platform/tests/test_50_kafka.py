@@ -23,7 +23,6 @@ The scenario's inventory declares for these tests (molecule.yml):
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
-from fdp_testinfra import playbook, wait_for
+from fdp_testinfra import accepted_sources, covers, playbook, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
@@ -172,18 +171,9 @@ def test_units_pass_systemd_analyze_verify_but_for_the_missing_binary(name, unit
         assert not host.file("/var/lib/fdp/kafka/broker/meta.properties").exists  # nothing formatted
 
 
-def allowed_sources(name: str, port: int) -> set[str]:
-    """Source addresses the live ruleset accepts on tcp/<port>."""
-    chain = HOSTS[name].check_output("nft list chain inet fdp_filter input")
-    sources: set[str] = set()
-    for line in chain.splitlines():
-        if f"dport {port} " in line and "accept" in line:
-            sources |= set(re.findall(r"\d+\.\d+\.\d+\.\d+(?:/\d+)?", line.split("saddr", 1)[1]))
-    return sources
-
-
-def covers(sources: set[str], address: str) -> bool:
-    return any(ipaddress.ip_address(address) in ipaddress.ip_network(s) for s in sources)
+def allowed_sources(name: str, port: int) -> list:
+    """Source networks the live ruleset accepts on tcp/<port>."""
+    return accepted_sources(HOSTS[name], port)
 
 
 @pytest.mark.parametrize("name", NODES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -62,3 +63,23 @@ def playbook(*args: str) -> subprocess.CompletedProcess:
 def recap_changed(output: str) -> dict[str, int]:
     """Host -> changed count, from a play recap."""
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def accepted_sources(host, port: int) -> list:
+    """The source networks the live input chain accepts on tcp/<port>: addresses, prefixes and the
+    ranges nft prints when it merges neighbouring addresses of an interval set (a-b)."""
+    chain = host.check_output("nft list chain inet fdp_filter input")
+    networks: list = []
+    for line in chain.splitlines():
+        if f"dport {port} " not in line + " " or "accept" not in line or "saddr" not in line:
+            continue
+        text = line.split("saddr", 1)[1]
+        for first, last in re.findall(r"(\d+\.\d+\.\d+\.\d+)-(\d+\.\d+\.\d+\.\d+)", text):
+            networks += ipaddress.summarize_address_range(ipaddress.ip_address(first), ipaddress.ip_address(last))
+        text = re.sub(r"\d+\.\d+\.\d+\.\d+-\d+\.\d+\.\d+\.\d+", " ", text)
+        networks += [ipaddress.ip_network(a) for a in re.findall(r"\d+\.\d+\.\d+\.\d+(?:/\d+)?", text)]
+    return networks
+
+
+def covers(networks: list, address: str) -> bool:
+    return any(ipaddress.ip_address(address) in network for network in networks)

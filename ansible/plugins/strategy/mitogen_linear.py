@@ -1,8 +1,8 @@
 """Strategy mitogen_linear: Ansible's linear strategy over Mitogen's connection multiplexer
 (PyPI mitogen, pinned in requirements.txt), which runs modules in a persistent interpreter on
 each host instead of shipping and starting Python per task. Selected with
-ANSIBLE_STRATEGY=mitogen_linear (make lab / scripts/bench pick it up from FDP_STRATEGY); the
-plain linear strategy stays the default. docs/operations.md has the measurements."""
+ANSIBLE_STRATEGY=mitogen_linear (the environment passes through make lab and scripts/bench);
+the plain linear strategy stays the default. docs/operations.md shows how to benchmark it."""
 
 from __future__ import annotations
 

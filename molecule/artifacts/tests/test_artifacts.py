@@ -11,7 +11,8 @@ import yaml
 from fdp_testinfra import last_check_mode_run, run_reports
 
 REPO = Path(__file__).resolve().parents[3]
-LAB_PINS = yaml.safe_load((REPO / "inventories/lab/group_vars/lab.yml").read_text(encoding="utf-8"))
+# The lab's pins of the mirror's tarballs (inventories/lab/mirror.yml, shared by every scenario).
+LAB_PINS = yaml.safe_load((REPO / "inventories/lab/mirror.yml").read_text(encoding="utf-8"))["all"]["vars"]["lab_artifact_pins"]
 FLINK = "flink-2.1.3"
 DOWNLOAD_TASK = "Download and verify the checksum"
 
@@ -84,7 +85,7 @@ def test_two_java_runtimes_side_by_side(host):
 
 def test_controller_cache_holds_verified_files():
     cache = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "artifact-cache"
-    pins = LAB_PINS["platform_artifact_overrides"]
+    pins = LAB_PINS
     for version in ("2.1.3", "2.1.2"):
         path = cache / "flink" / version / f"flink-{version}-bin-scala_2.12.tgz"
         sha = hashlib.sha256(path.read_bytes()).hexdigest()

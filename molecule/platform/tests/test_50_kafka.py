@@ -297,7 +297,7 @@ def test_plaintext_and_tls_without_scram_are_refused(kafka):
                       "--command-config", config, check=False, limit=90)
         assert result.rc != 0 and "(id: " not in result.stdout, (protocol, result.stdout[-1000:])
     # the controller and inter-broker listeners want a client certificate of the platform CA
-    base = "echo | timeout 10 openssl s_client -tls1_3 -CAfile /etc/fdp/tls/ca.crt -verify_return_error"
+    base = "sleep 2 | timeout 10 openssl s_client -tls1_3 -CAfile /etc/fdp/tls/ca.crt -verify_return_error"
     for port in (9091, 9093):
         without = HOSTS["pl2"].run(f"{base} -connect {ADDR['pl1']}:{port} 2>&1").stdout
         assert "Verify return code: 0 (ok)" in without  # the server's certificate verifies ...

@@ -87,7 +87,7 @@ lint: setup ## ansible-lint (production), yamllint (strict), shellcheck, terrafo
 	ansible-playbook -i inventories/sample --syntax-check site.yml
 
 unit: setup tools ## Unit tests (filters, validation, rendering, role contracts, alert rules, dashboards)
-	pytest tests/unit
+	pytest -n auto tests/unit
 
 .PHONY: tools
 tools: lab-mirror ## promtool and amtool (from the mirror's Prometheus and Alertmanager) into .tools/bin

@@ -19,14 +19,14 @@ fdp_security = pytest.importorskip(
 EXAMPLE = "production.tfvars"
 
 
-def ansible_rules(ports: dict, inventory_yaml: str, client_cidrs: list[str]) -> dict[str, list[tuple]]:
+def ansible_rules(ports: dict, inventory_yaml: str, cidrs: tuple[list[str], list[str]]) -> dict[str, list[tuple]]:
     """Per host, the rules the Ansible firewall role computes from the rendered inventory."""
     inv = yaml.safe_load(inventory_yaml)["all"]
     hostvars = inv["hosts"]
     groups = {name: list((g.get("hosts") or {}).keys()) for name, g in inv["children"].items()}
     groups["all"] = list(hostvars)
     return {
-        host: normalise(fdp_security.firewall_rules(ports, host, groups, hostvars, client_cidrs), "v4")
+        host: normalise(fdp_security.firewall_rules(ports, host, groups, hostvars, *cidrs), "v4")
         for host in hostvars
     }
 
@@ -58,10 +58,10 @@ def apply(tf, root: Path, *extra: str) -> dict:
     return tf.outputs(root)
 
 
-def client_cidrs(outputs: dict) -> list[str]:
-    return yaml.safe_load(outputs["ansible_inventory"]["value"]["files"]["group_vars/all/terraform.yml"])[
-        "platform_client_cidrs"
-    ]
+def client_cidrs(outputs: dict) -> tuple[list[str], list[str]]:
+    """(platform_client_cidrs, platform_admin_cidrs) of the rendered inventory."""
+    group_vars = yaml.safe_load(outputs["ansible_inventory"]["value"]["files"]["group_vars/all/terraform.yml"])
+    return group_vars["platform_client_cidrs"], group_vars["platform_admin_cidrs"]
 
 
 def test_terraform_matrix_equals_the_ansible_firewall(tf, root):

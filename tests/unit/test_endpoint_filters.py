@@ -21,7 +21,7 @@ HOSTVARS = {"mon1": {"ansible_host": "10.0.0.1"}, "fl1": {"ansible_host": "10.0.
 def test_jobs_from_the_registry_are_the_platforms_scrape_jobs():
     jobs = metrics_jobs(ENDPOINTS)
     assert set(jobs) == {"node", "prometheus", "alertmanager", "grafana", "flink", "kafka", "hive_metastore",
-                         "trino", "minio", "seaweedfs"}
+                         "postgresql", "trino", "minio", "seaweedfs"}
     assert jobs["node"] == {"scheme": "https", "metrics_path": "/metrics", "auth": "basic",
                             "targets": [{"group": "all", "port": "node_exporter", "role": "node"}]}
     assert jobs["flink"]["scheme"] == "http" and jobs["flink"]["auth"] == "none"

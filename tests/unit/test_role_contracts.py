@@ -106,8 +106,8 @@ def test_collections_are_pinned_exactly():
 def test_python_tools_are_pinned_exactly():
     for line in (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            # exact pin, optionally with an environment marker
-            assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*(\s*;.*)?", line.strip()), line
+            # exact pin, optionally with extras and an environment marker
+            assert re.fullmatch(r"[A-Za-z0-9_.-]+(\[[a-z0-9,_-]+\])?==[0-9][0-9A-Za-z.]*(\s*;.*)?", line.strip()), line
 
 
 def test_role_readmes_variable_reference_is_generated_and_current():

@@ -71,13 +71,16 @@ def firewall_rules(
     groups: Mapping[str, Iterable[str]],
     hostvars: Mapping[str, Mapping[str, Any]],
     client_cidrs: Iterable[str] = (),
+    admin_cidrs: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """The input rules of `host`: one per port it listens on, with the sources allowed.
 
     Sources are the addresses of the members of the entry's from_groups, plus client_cidrs for
-    ports marked client. A port nobody may reach gets no rule (it stays closed).
+    ports marked client and admin_cidrs for ports marked admin (administration APIs that are
+    not published to users). A port nobody may reach gets no rule (it stays closed).
     """
     clients = [ipaddress.ip_network(str(c), strict=False) for c in client_cidrs]
+    admins = [ipaddress.ip_network(str(c), strict=False) for c in admin_cidrs]
     host_groups = {g for g, members in groups.items() if host in members}
     rules = []
     for name, entry in sorted(ports.items()):
@@ -89,6 +92,8 @@ def firewall_rules(
             nets.append(ipaddress.ip_network(host_address(peer, hostvars)))
         if entry.get("client"):
             nets.extend(clients)
+        if entry.get("admin"):
+            nets.extend(admins)
         nets = sorted(set(ipaddress.collapse_addresses([n for n in nets if n.version == 4]))) + sorted(
             set(ipaddress.collapse_addresses([n for n in nets if n.version == 6])))
         if not nets:

@@ -83,3 +83,20 @@ def accepted_sources(host, port: int) -> list:
 
 def covers(networks: list, address: str) -> bool:
     return any(ipaddress.ip_address(address) in network for network in networks)
+
+
+def inventory_dir() -> Path:
+    """The scenario's inventory directory (its credentials/ and pki/ live there)."""
+    return Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+
+
+def lab_host(name: str):
+    """A testinfra host of the scenario's inventory, reached the way Ansible reaches it."""
+    import testinfra  # noqa: PLC0415 - only the verify tests have it
+
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+
+
+def credential(name: str) -> str:
+    """A generated platform secret of the scenario (credentials/<name>)."""
+    return (inventory_dir() / "credentials" / name).read_text(encoding="utf-8").strip()

@@ -124,7 +124,8 @@ locals {
   ])
 
   # One entry per port: who listens, who may connect (member addresses of from_groups, in host
-  # order) and whether client networks may connect too.
+  # order) and whether client networks (client) or the administrators' networks (admin) may
+  # connect too.
   firewall_ports = {
     for name, e in local.ports : name => {
       port        = try(e.port, 0)
@@ -139,7 +140,7 @@ locals {
         for h in local.host_names : "${local.host[h].address}/32"
         if anytrue([for g in try(e.from_groups, []) : contains(lookup(local.members, g, []), h)])
       ]
-      client_cidrs = try(e.client, false) ? var.client_cidrs : []
+      client_cidrs = concat(try(e.client, false) ? var.client_cidrs : [], try(e.admin, false) ? var.admin_cidrs : [])
     }
   }
 

@@ -88,3 +88,42 @@ def test_an_undeclared_name_is_an_error_with_a_suggestion(tmp_path):
     result, _ = run(tmp_path, playbook=playbook)
     assert result.returncode != 0
     assert "'metric_password' is not declared in platform_credentials (did you mean 'metrics_password'?)" in result.stdout
+
+
+JWT_PLAYBOOK = """
+- name: Ask for a derived secret
+  hosts: h1
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Write the token and what it is derived from
+      ansible.builtin.copy:
+        content: "{{ {'token': lookup('fdp_secret', 'minio_prometheus_token'),
+                      'user': lookup('fdp_secret', 'minio_root_user'),
+                      'key': lookup('fdp_secret', 'minio_root_password')} | to_json }}"
+        dest: "{{ out }}/{{ inventory_hostname }}.json"
+        mode: "0600"
+      no_log: true
+"""
+
+
+def test_the_minio_metrics_token_is_a_jwt_derived_from_the_root_credentials(tmp_path):
+    import base64
+    import hashlib
+    import hmac
+
+    result, values = run(tmp_path, playbook=JWT_PLAYBOOK)
+    assert result.returncode == 0, result.stdout
+    token, user, key = values["h1"]["token"], values["h1"]["user"], values["h1"]["key"]
+    header, payload, signature = token.split(".")
+
+    def decode(part: str) -> bytes:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+    assert json.loads(decode(header)) == {"alg": "HS512", "typ": "JWT"}
+    assert json.loads(decode(payload)) == {"exp": 4102444800, "iss": "prometheus", "sub": user}
+    assert decode(signature) == hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha512).digest()
+    # derived, never stored; the same on the next run
+    assert not (tmp_path / "credentials" / "minio_prometheus_token").exists()
+    _, again = run(tmp_path, playbook=JWT_PLAYBOOK)
+    assert again["h1"]["token"] == token

@@ -12,13 +12,23 @@ what it is for, its length and alphabet, whether each host has its own. The valu
 2. else the file platform_credentials_dir/<name> (per host: hosts/<host>/<name>), generated once
    by ansible.builtin.password with the entry's length and characters (0600, directory 0700).
 
+A derived secret (registry: derive) is computed from other secrets, never stored: derive
+jwt_hs512 is a JSON Web Token signed with HMAC-SHA512 by the secret named `key`, with the claims
+sub (the secret named `subject`), iss (`issuer`) and exp (`expires`, a fixed time, so the token is
+the same on every run) - MinIO's Prometheus bearer token, as `mc admin prometheus generate`
+makes it.
+
 Producers and consumers ask by the same name, so no role reads another role's variables for a
 secret. An unknown name is an error with a did-you-mean.
 """
 
 from __future__ import annotations
 
+import base64
 import difflib
+import hashlib
+import hmac
+import json
 import os
 
 from ansible.errors import AnsibleLookupError
@@ -67,8 +77,17 @@ class LookupModule(LookupBase):
                         f"fdp_secret: platform_secrets.{name} is shorter than {spec.get('min_length', 16)} characters")
                 values.append(value)
                 continue
+            if spec.get("derive"):
+                values.append(self._derived(name, spec, variables))
+                continue
             values.append(self._generated(name, spec, variables))
         return values
+
+    def _derived(self, name, spec, variables):
+        if spec["derive"] != "jwt_hs512":
+            raise AnsibleLookupError(f"fdp_secret: platform_credentials.{name}.derive must be jwt_hs512")
+        subject, key = self.run([spec["subject"], spec["key"]], variables)
+        return jwt_hs512({"exp": int(spec["expires"]), "iss": str(spec["issuer"]), "sub": subject}, key)
 
     def _var(self, variables, name):
         if name not in variables:
@@ -88,3 +107,15 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError(f"fdp_secret: platform_credentials.{name}.chars must be one of {', '.join(_CHARS)}")
         password = lookup_loader.get("ansible.builtin.password", loader=self._loader, templar=self._templar)
         return password.run([path], variables, length=int(spec.get("length", 32)), chars=_CHARS[chars])[0]
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def jwt_hs512(claims: dict, key: str) -> str:
+    """A compact JWT (RFC 7519) with the HS512 algorithm, claims in sorted key order."""
+    header = _b64url(json.dumps({"alg": "HS512", "typ": "JWT"}, separators=(",", ":")).encode())
+    payload = _b64url(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
+    signature = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha512).digest()
+    return f"{header}.{payload}.{_b64url(signature)}"

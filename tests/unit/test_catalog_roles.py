@@ -153,3 +153,19 @@ def test_postgresql_preflight_refuses_two_servers_and_unknown_groups(tmp_path):
 
 
 _ = run_playbook  # the render helper runs the playbooks
+
+
+def test_flink_gets_the_metastore_client_site_of_its_iceberg_catalog(tmp_path):
+    inventory = INVENTORY + """    flink_jobmanager:
+      hosts:
+        j1: {ansible_host: 198.51.100.51}
+"""
+    result, out, creds = render_role(tmp_path, "flink", inventory, hosts="flink_jobmanager", facts=True,
+                                     extra_vars={"flink_memory_limit_mb": 1280})
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr
+    root = ET.parse(out / "j1" / "etc" / "fdp" / "flink" / "hive-conf" / "hive-site.xml").getroot()
+    props = {p.findtext("name"): p.findtext("value") for p in root.iter("property")}
+    assert props["hive.metastore.uris"] == "thrift://198.51.100.21:9083,thrift://198.51.100.22:9083"
+    assert props["hive.metastore.use.SSL"] == "true"
+    assert props["hive.metastore.truststore.path"] == "/etc/fdp/tls/truststore.p12"
+    assert props["hive.metastore.truststore.password"] == (creds / "truststore_password").read_text().strip()

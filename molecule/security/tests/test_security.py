@@ -25,7 +25,7 @@ ADDR = {"sc1": f"{NET}.11", "sc2": f"{NET}.12", "sc3": f"{NET}.13", "sc4": f"{NE
 GROUPS = {
     "sc1": {"prometheus", "grafana", "alertmanager"},
     "sc2": {"minio", "kafka_controller", "kafka_broker", "flink_jobmanager"},
-    "sc3": {"minio", "flink_taskmanager", "trino_coordinator", "hive_metastore"},
+    "sc3": {"minio", "flink_taskmanager", "trino_coordinator", "hive_metastore", "metastore_db"},
     "sc4": set(),
 }
 JVM_HOSTS = {"sc2", "sc3"}

@@ -18,7 +18,7 @@ import botocore.exceptions
 import pytest
 import yaml
 from botocore.config import Config
-from fdp_testinfra import credential, inventory_dir, lab_host
+from fdp_testinfra import accepted_sources, covers, credential, inventory_dir, lab_host
 
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 NET = "10.231.40"
@@ -84,15 +84,15 @@ def test_unit_runs_the_whole_pool_and_passes_systemd_analyze(name):
         assert not host.service("minio").is_running
 
 
-def test_firewall_opens_the_api_to_consumers_and_clients_only():
+def test_firewall_opens_the_api_to_the_pool_consumers_and_clients_only():
     for name in SERVERS:
-        rules = HOSTS[name].check_output("nft list table inet fdp_filter")
-        line = next(line for line in rules.splitlines() if f"dport {API} " in line)
-        # the other server (inter-node), the consumers here (Trino, Flink, the metastore on sc2/sc3),
-        # Prometheus (sc1) and the published client network (sc4's address)
+        sources = accepted_sources(HOSTS[name], API)
+        # the other server (inter-node traffic), the consumers here (Flink on sc2/sc3, Trino and the
+        # metastore on sc3), Prometheus (sc1) and the published client network (sc4's address)
         for source in ("sc1", "sc2", "sc3"):
-            assert ADDR[source] in line or f"{NET}.11-{NET}.13" in line, line
-        assert f"{NET}.14" in line, line
+            assert covers(sources, ADDR[source]), (name, source, sources)
+        assert covers(sources, f"{NET}.14")
+        assert not covers(sources, f"{NET}.1")  # the controller is an admin, not an S3 client
 
 
 # --- with the server (the mirror holds it) ------------------------------------------------------

@@ -117,3 +117,14 @@ def test_port_collisions_on_shared_hosts():
 def test_collapse_networks_drops_addresses_inside_a_listed_cidr():
     assert collapse_networks(["10.0.0.0/24", "10.0.0.1", "2001:db8::1", "192.0.2.7/32", " "]) == [
         "10.0.0.0/24", "192.0.2.7/32", "2001:db8::1/128"]
+
+
+def test_admin_ports_open_to_the_admin_networks_only():
+    ports = {"thrift": {"port": 9083, "protocol": "tcp", "groups": ["minio"], "from_groups": ["trino_coordinator"],
+                        "client": False, "admin": True, "tls": True, "description": "x"},
+             "plain": {"port": 9084, "protocol": "tcp", "groups": ["minio"], "from_groups": ["trino_coordinator"],
+                       "client": False, "tls": True, "description": "y"}}
+    rules = {r["name"]: r for r in firewall_rules(ports, "s1", INV, HV, ["192.0.2.0/24"], ["198.51.100.7/32"])}
+    assert rules["thrift"]["v4"] == ["10.0.0.21/32", "198.51.100.7/32"]  # a consumer and the admins, no clients
+    assert rules["plain"]["v4"] == ["10.0.0.21/32"]
+    assert port_matrix_errors(ports, GROUPS) == []

@@ -128,6 +128,10 @@ def test_every_target_is_up_over_https_with_auth():
                 ("alertmanager", "pl1"), ("flink", "pl1"), ("flink", "pl2"), ("flink", "pl3")}
     expected |= {("seaweedfs", h) for h in SERVERS}
     expected |= {("kafka", h) for h in SERVERS if REAL["kafka"]} | {("trino", h) for h in SERVERS if REAL["trino"]}
+    # the catalog: postgres_exporter on the database host; the metastores' JMX agents when the
+    # mirror holds the agent (without it they run without one, and have no target)
+    expected |= {("postgresql", "pl3")}
+    expected |= {("hive_metastore", h) for h in ("pl2", "pl3") if (MIRROR / "jmx_exporter").is_dir()}
     assert seen == expected
     # SeaweedFS: one target per server process (3 masters, and a volume server, filer and S3
     # gateway per host), told apart by the role label.

@@ -34,6 +34,16 @@ def test_jobs_from_the_registry_are_the_platforms_scrape_jobs():
             assert target["port"] in PORTS
 
 
+def test_disabled_endpoints_are_not_scraped():
+    endpoints = {"a": {"group": "g", "port": "p", "audience": "internal", "auth": "none", "metrics": {"job": "j"}},
+                 "b": {"group": "h", "port": "q", "audience": "internal", "auth": "none", "enabled": "False",
+                       "metrics": {"job": "k"}},
+                 "c": {"group": "h", "port": "r", "audience": "internal", "auth": "none", "enabled": False,
+                       "metrics": {"job": "j"}}}
+    jobs = metrics_jobs(endpoints)
+    assert set(jobs) == {"j"} and jobs["j"]["targets"] == [{"group": "g", "port": "p"}]
+
+
 def test_endpoints_of_one_job_must_agree():
     endpoints = {"a": {"group": "g", "port": "p", "audience": "internal", "auth": "none", "metrics": {"job": "j"}},
                  "b": {"group": "h", "port": "p", "audience": "internal", "auth": "none", "scheme": "http",

@@ -31,15 +31,21 @@ def _check(name: str, endpoint: Mapping[str, Any]) -> None:
         raise EndpointError(f"platform_endpoints.{name}.auth must be one of {', '.join(AUTHS)}")
 
 
+def enabled(endpoint: Mapping[str, Any]) -> bool:
+    """An endpoint is deployed unless its `enabled` says otherwise (e.g. a metrics agent a site
+    turned off)."""
+    return str(endpoint.get("enabled", True)).lower() not in ("false", "no", "0")
+
+
 def metrics_jobs(endpoints: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """platform_metrics_jobs from the endpoints that declare `metrics`: one job per metrics.job,
+    """platform_metrics_jobs from the enabled endpoints that declare `metrics`: one job per metrics.job,
     a target per endpoint (group, port, role), the job's scheme, path and auth from its first
     endpoint (the endpoints of one job must agree)."""
     jobs: dict[str, dict[str, Any]] = {}
     for name in sorted(endpoints):
         endpoint = endpoints[name]
         metrics = endpoint.get("metrics")
-        if not metrics:
+        if not metrics or not enabled(endpoint):
             continue
         _check(name, endpoint)
         job = {"scheme": endpoint.get("scheme", "https"), "metrics_path": metrics.get("path", "/metrics"),
@@ -74,7 +80,7 @@ def endpoint_rows(endpoints: Mapping[str, Mapping[str, Any]], groups: Mapping[st
     for name in sorted(endpoints):
         endpoint = endpoints[name]
         _check(name, endpoint)
-        if endpoint["audience"] not in audiences or str(endpoint.get("enabled", True)).lower() in ("false", "no", "0"):
+        if endpoint["audience"] not in audiences or not enabled(endpoint):
             continue
         if endpoint["port"] not in ports:
             raise EndpointError(f"platform_endpoints.{name}: port '{endpoint['port']}' is not in platform_ports")

@@ -269,8 +269,12 @@ run "inventory_defaults_leave_connection_to_ansible" {
   }
 
   assert {
-    condition     = yamldecode(output.inventory_yaml).all.hosts["store1"] == { ansible_host = "10.20.0.10" }
+    condition     = yamldecode(output.inventory_yaml).all.hosts["ops1"] == { ansible_host = "10.20.0.11" }
     error_message = "Without ssh settings only ansible_host is set."
+  }
+  assert {
+    condition     = yamldecode(output.inventory_yaml).all.hosts["store1"] == { ansible_host = "10.20.0.10", minio_drives = ["/mnt/minio1"] }
+    error_message = "A MinIO host gets one drive path per data drive, and no connection settings."
   }
   assert {
     condition     = yamldecode(output.group_vars_all_yaml) == { platform_environment = "prod", platform_admin_cidrs = ["192.0.2.0/24"], platform_client_cidrs = [] }

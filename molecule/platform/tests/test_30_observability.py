@@ -147,10 +147,11 @@ def test_every_target_is_up_over_https_with_auth():
 
 
 def test_grafana_target_comes_from_the_inventory():
+    """Grafana is scraped where it runs; a Grafana that is not installed (grafana_install false:
+    the mirror has no binary) is left out of the scrape jobs like every disabled endpoint, instead
+    of a target that is down for good."""
     grafana = [t for t in active_targets() if t["labels"]["job"] == "grafana"]
-    assert [t["labels"]["host"] for t in grafana] == ["pl1"]
-    if not GRAFANA_REAL:  # no Grafana binary in the mirror: the target exists and is down
-        assert grafana[0]["health"] == "down"
+    assert [t["labels"]["host"] for t in grafana] == (["pl1"] if GRAFANA_REAL else [])
 
 
 def test_the_platform_rules_are_loaded():

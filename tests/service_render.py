@@ -54,3 +54,23 @@ def render_role(tmp_path: Path, role: str, inventory: str, hosts: str = "all", e
     (tmp_path / "render.yml").write_text(PLAYBOOK, encoding="utf-8")
     result = run_playbook(str(tmp_path / "render.yml"), inv, "-e", f"@{tmp_path / 'vars.yml'}")
     return result, out, creds
+
+
+def unit_complaints(unit_file: Path, tmp_path: Path, expected: tuple[str, ...] = ()) -> list[str]:
+    """What `systemd-analyze verify` says about a rendered unit (copied under its own name), but
+    for lines naming one of `expected` (a binary this machine cannot have). Skips the test when
+    systemd-analyze is missing."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    unit = tmp_path / unit_file.name
+    shutil.copy(unit_file, unit)
+    result = subprocess.run([analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, check=False,
+                            timeout=60)
+    return [line for line in (result.stdout + result.stderr).splitlines()
+            if line.strip() and not any(text in line for text in expected)]

@@ -1,8 +1,8 @@
 """Strategy mitogen_linear: Ansible's linear strategy over Mitogen's connection multiplexer
 (PyPI mitogen, pinned in requirements.txt), which runs modules in a persistent interpreter on
-each host instead of shipping and starting Python per task. Selected with
-ANSIBLE_STRATEGY=mitogen_linear (the environment passes through make lab and scripts/bench);
-the plain linear strategy stays the default. docs/operations.md shows how to benchmark it."""
+each host instead of shipping and starting Python per task. The project's default (ansible.cfg
+and the Molecule base); ANSIBLE_STRATEGY=linear goes back to plain SSH per task.
+docs/operations.md shows the benchmark of both."""
 
 from __future__ import annotations
 

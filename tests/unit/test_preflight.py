@@ -8,6 +8,7 @@ from fdp_preflight import (
     environment_name_errors,
     host_var_errors,
     inventory_errors,
+    mirror_errors,
     os_errors,
     spec_errors,
 )
@@ -147,6 +148,17 @@ def test_required_with_default_is_not_reported():
         ("web_port", 70000, "must be a TCP/UDP port between 1 and 65535, got 70000"),
         ("web_port", 0, "must be a TCP/UDP port between 1 and 65535, got 0"),
         ("platform_base_dir", "opt/fdp", "must be an absolute path"),
+        ("platform_admin_cidrs", ["0.0.0.0/0"], "opens to (nearly) every address: 0.0.0.0/0"),
+        ("platform_admin_cidrs", ["10.0.0.0/8", "::/0"], "opens to (nearly) every address: ::/0"),
+        ("platform_admin_cidrs", ["64.0.0.0/2"], "opens to (nearly) every address: 64.0.0.0/2"),
+        ("platform_admin_cidrs", ["2000::/3"], "opens to (nearly) every address: 2000::/3 (prefixes shorter than /8"),
+        ("platform_base_dir", "/", "must not be the root or a system directory ('/')"),
+        ("platform_base_dir", "/etc", "must not be the root or a system directory"),
+        ("platform_base_dir", "/var/lib/", "must not be the root or a system directory"),
+        ("platform_base_dir", "/usr/local", "must not be the root or a system directory ('/usr/local')"),
+        ("platform_base_dir", "/opt/fdp/../../etc", "must be a plain absolute path without '.', '..' or '//'"),
+        ("platform_base_dir", "/opt//fdp", "must be a plain absolute path without '.', '..' or '//'"),
+        ("platform_base_dir", "/opt/./fdp", "must be a plain absolute path without '.', '..' or '//'"),
     ],
 )
 def test_type_choice_element_and_format_rules(name, value, fragment):
@@ -156,14 +168,53 @@ def test_type_choice_element_and_format_rules(name, value, fragment):
     assert f"variable '{name}' {fragment}" in errors[0]
 
 
+def test_wide_networks_and_system_directories_name_the_way_out():
+    values = {"platform_environment": "prod", "platform_admin_cidrs": ["0.0.0.0/0"], "platform_base_dir": "/usr/local"}
+    errors = spec_errors(values, SPEC, where="host a")
+    assert any("set platform_allow_public_cidrs: true if this is meant" in e for e in errors)
+    assert any("use a directory of its own, e.g. /usr/local/fdp" in e for e in errors)
+    assert spec_errors({**values, "platform_base_dir": "/opt/fdp"}, SPEC, where="h", allow_public=True) == []
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("common_nofile_limit", "65536"), ("common_manage_time_sync", "yes"), ("common_manage_time_sync", False),
-     ("web_port", "9090"), ("platform_admin_cidrs", ["2001:db8::/32", "192.0.2.7"])],
+     ("web_port", "9090"), ("platform_admin_cidrs", ["2001:db8::/32", "192.0.2.7"]),
+     ("platform_admin_cidrs", ["10.0.0.0/8", "fd00::/16"]), ("platform_base_dir", "/srv/fdp"),
+     ("platform_base_dir", "/var/lib/fdp/")],
 )
 def test_values_ansible_accepts_are_accepted(name, value):
     values = {"platform_environment": "prod", "platform_admin_cidrs": ["10.0.0.0/8"], name: value}
     assert spec_errors(values, SPEC, where="h") == []
+
+
+def test_a_site_that_means_public_networks_says_so_per_host():
+    specs = {"platform": {"hosts": ["a", "b"], "options": {"platform_client_cidrs": {"type": "list", "elements": "str"}}}}
+    hostvars = {"a": {"platform_client_cidrs": ["0.0.0.0/0"], "platform_allow_public_cidrs": True},
+                "b": {"platform_client_cidrs": ["0.0.0.0/0"]}}
+    errors = host_var_errors(hostvars, ["a", "b"], specs)
+    assert len(errors) == 1 and errors[0].startswith("host b: variable 'platform_client_cidrs' opens to"), errors
+
+
+@pytest.mark.parametrize(
+    ("mirror", "overrides", "allow", "expected"),
+    [
+        ("http://mirror.example/fdp", {}, False, ["variable 'platform_artifact_mirror' fetches over plain HTTP"]),
+        ("HTTP://mirror.example/fdp", {}, False, ["variable 'platform_artifact_mirror' fetches over plain HTTP"]),
+        ("", {"flink": {"url": "http://x/flink.tgz"}}, False,
+         ["variable 'platform_artifact_overrides.flink.url' fetches over plain HTTP"]),
+        ("http://mirror.example/fdp", {}, True, []),
+        ("http://mirror.example/fdp", {}, "yes", []),
+        ("https://mirror.example/fdp", {"flink": {"version": "2.1.2"}}, False, []),
+        ("/srv/mirror", None, False, []),
+        ("", {}, False, []),
+    ],
+)
+def test_plain_http_artifact_sources_are_refused_unless_allowed(mirror, overrides, allow, expected):
+    errors = mirror_errors(mirror, overrides, allow)
+    assert len(errors) == len(expected)
+    for error, fragment in zip(errors, expected):
+        assert error.startswith(fragment) and "use https:// or a local directory" in error
 
 
 def test_host_var_errors_groups_hosts_with_the_same_problem():

@@ -101,6 +101,21 @@ CASES = {
          "hosts store1, store2: variable 'platform_base_dir' must be an absolute path, got 'opt/fdp'",
          "hosts store1, store2: variable 'platform_admin_cidrs' has entries that are not CIDR networks: 10.0.0.0/33"],
     ),
+    "dangerous networks, directories and mirror": (
+        """
+        all:
+          children:
+            minio:
+              hosts:
+                store1: {ansible_host: 198.51.100.5}
+        """,
+        GOOD_VARS + "platform_client_cidrs: [0.0.0.0/0]\nplatform_data_dir: /etc\n"
+        + "platform_log_dir: /var/log/fdp/../../../etc\nplatform_artifact_mirror: http://mirror.example/fdp\n",
+        ["host store1: variable 'platform_client_cidrs' opens to (nearly) every address: 0.0.0.0/0",
+         "host store1: variable 'platform_data_dir' must not be the root or a system directory ('/etc')",
+         "host store1: variable 'platform_log_dir' must be a plain absolute path without '.', '..' or '//'",
+         "variable 'platform_artifact_mirror' fetches over plain HTTP (http://mirror.example/fdp)"],
+    ),
     "bad environment name": (
         """
         all:

@@ -144,17 +144,53 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _format_error(name: str, value: Any) -> str | None:
+# Networks shorter than these prefixes open a port to (most of) the Internet: refused unless the
+# site sets platform_allow_public_cidrs (docs/security.md).
+MIN_PREFIX = {4: 8, 6: 16}
+# Directory variables must not name the root, a system directory or climb out of one: the roles
+# create, chown and prune below them.
+SYSTEM_DIRS = frozenset({
+    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media", "/mnt", "/opt",
+    "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/bin", "/usr/lib", "/usr/local",
+    "/usr/sbin", "/usr/share", "/var", "/var/backups", "/var/cache", "/var/lib", "/var/log", "/var/tmp",
+})
+
+
+def _cidr_list_error(value: list, allow_public: bool) -> str | None:
+    bad, wide = [], []
+    for item in value:
+        try:
+            net = ipaddress.ip_network(str(item), strict=False)
+        except ValueError:
+            bad.append(str(item))
+            continue
+        if net.prefixlen < MIN_PREFIX[net.version]:
+            wide.append(str(item))
+    if bad:
+        return f"has entries that are not CIDR networks: {', '.join(bad)} (write e.g. 192.0.2.0/24 or 2001:db8::/32)"
+    if wide and not allow_public:
+        return (f"opens to (nearly) every address: {', '.join(wide)} (prefixes shorter than /{MIN_PREFIX[4]} "
+                f"for IPv4 or /{MIN_PREFIX[6]} for IPv6); list the networks that need access, or set "
+                f"platform_allow_public_cidrs: true if this is meant")
+    return None
+
+
+def _dir_error(value: str) -> str | None:
+    if not value.startswith("/"):
+        return f"must be an absolute path, got '{value}'"
+    parts = value.split("/")
+    if ".." in parts or "." in parts or "//" in value:
+        return f"must be a plain absolute path without '.', '..' or '//', got '{value}'"
+    if value.rstrip("/") in SYSTEM_DIRS or value == "/":
+        return (f"must not be the root or a system directory ('{value}'): the platform creates, owns and "
+                f"prunes what is below it; use a directory of its own, e.g. {value.rstrip('/')}/fdp")
+    return None
+
+
+def _format_error(name: str, value: Any, allow_public: bool = False) -> str | None:
     fmt = next((f for suffix, f in _SUFFIX_FORMATS if name.endswith(suffix)), None)
     if fmt == "cidr_list" and isinstance(value, list):
-        bad = []
-        for item in value:
-            try:
-                ipaddress.ip_network(str(item), strict=False)
-            except ValueError:
-                bad.append(str(item))
-        if bad:
-            return f"has entries that are not CIDR networks: {', '.join(bad)} (write e.g. 192.0.2.0/24 or 2001:db8::/32)"
+        return _cidr_list_error(value, allow_public)
     if fmt == "port" and not isinstance(value, bool):
         try:
             port = int(value)
@@ -162,9 +198,26 @@ def _format_error(name: str, value: Any) -> str | None:
             return None  # the type check reports it
         if not 1 <= port <= 65535:
             return f"must be a TCP/UDP port between 1 and 65535, got {port}"
-    if fmt == "abs_path" and isinstance(value, str) and not value.startswith("/"):
+    if fmt == "abs_path" and isinstance(value, str) and value:
+        return _dir_error(value)
+    if fmt == "abs_path" and isinstance(value, str):
         return f"must be an absolute path, got '{value}'"
     return None
+
+
+def mirror_errors(mirror: Any, overrides: Any = None, allow_insecure: Any = False) -> list[str]:
+    """Artifact sources fetched over plain http:// (the mirror, or a url in the overrides) are
+    refused unless the site allows them: a checksum fetched over the same channel proves nothing."""
+    if _coerce_bool(allow_insecure):
+        return []
+    urls = [("platform_artifact_mirror", mirror)] if isinstance(mirror, str) else []
+    for name, entry in (overrides or {}).items() if isinstance(overrides, Mapping) else ():
+        for key, value in (entry or {}).items() if isinstance(entry, Mapping) else ():
+            if isinstance(value, str):
+                urls.append((f"platform_artifact_overrides.{name}.{key}", value))
+    return [f"variable '{where}' fetches over plain HTTP ({url}): use https:// or a local directory, or set "
+            f"platform_allow_insecure_mirror: true for a mirror on a trusted network"
+            for where, url in urls if url.lower().startswith("http://")]
 
 
 def spec_errors(
@@ -172,6 +225,7 @@ def spec_errors(
     options: Mapping[str, Mapping[str, Any]],
     where: str,
     source: str = "",
+    allow_public: bool = False,
 ) -> list[str]:
     """Check `values` against role argument-spec `options`: required, type, choices, elements.
 
@@ -200,7 +254,7 @@ def spec_errors(
                     problem = f"item {index} {item_problem}"
                     break
         if problem is None:
-            problem = _format_error(name, value)
+            problem = _format_error(name, value, allow_public)
         if problem:
             errors.append(f"{where}: variable '{name}' {problem}{origin}")
     return errors
@@ -250,7 +304,9 @@ def host_var_errors(
                         values[name] = _materialize(hv[name])
                 except Exception as exc:  # a templating error in the user's value
                     merged.setdefault(f"variable '{name}' cannot be evaluated: {exc}", []).append(host)
-            for message in spec_errors(values, options, where="{host}", source=f"roles/{role}"):
+            allow_public = bool(_coerce_bool(hv.get("platform_allow_public_cidrs", False)))
+            for message in spec_errors(values, options, where="{host}", source=f"roles/{role}",
+                                       allow_public=allow_public):
                 merged.setdefault(message, []).append(host)
     errors = []
     for message, hosts_with in merged.items():
@@ -343,4 +399,5 @@ class FilterModule:
             "fdp_role_specs": role_specs,
             "fdp_os_errors": os_errors,
             "fdp_environment_name_errors": environment_name_errors,
+            "fdp_mirror_errors": mirror_errors,
         }

@@ -126,6 +126,61 @@ def test_ruleset_is_validated_persistent_and_only_in_the_hosts():
     assert "fdp_filter" not in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
 
 
+def test_ruleset_scope_forward_chain_neighbour_discovery_and_no_flush():
+    for name, host in HOSTS.items():
+        assert "policy drop" in host.check_output("nft list chain inet fdp_filter forward"), name
+        listing = host.check_output("nft list chain inet fdp_filter input")
+        # Neighbour discovery and router adverts only with hop limit 255 (from the link itself).
+        assert re.search(r"nd-router-advert.*ip6 hoplimit 255 accept", listing), listing
+        assert not re.search(r"nd-neighbor-solicit(?!.*hoplimit 255).*accept", listing), listing
+        assert "udp dport 9094" not in listing  # Alertmanager's TLS gossip is TCP only
+        assert "flush ruleset" not in host.file("/etc/nftables.conf").content_string
+
+
+def test_other_tables_survive_a_restart_of_nftables():
+    """Docker's, libvirt's or fail2ban's tables must outlive a reload of the boot ruleset."""
+    host = HOSTS["sc3"]
+    assert host.run("nft add table inet fdp_test_foreign").rc == 0
+    try:
+        assert host.run("systemctl restart nftables").rc == 0
+        tables = host.check_output("nft list tables")
+        assert "table inet fdp_test_foreign" in tables and "table inet fdp_filter" in tables
+    finally:
+        host.run("nft delete table inet fdp_test_foreign")
+    assert "policy drop" in host.check_output("nft list chain inet fdp_filter input")
+
+
+def test_a_deleted_or_edited_table_is_loaded_again_by_the_next_run():
+    """The firewall fails closed: the decision comes from the live table, not from the file."""
+    host = HOSTS["sc2"]
+    run = ["--limit", "sc2", "--tags", "firewall"]
+    foundation = str(PROJECT / "molecule/resources/foundation.yml")
+    assert host.run("nft delete table inet fdp_filter").rc == 0
+    # A rollback timer left behind by an interrupted run must not block the next one.
+    assert host.run("systemd-run --unit=fdp-firewall-rollback --on-active=1h /bin/true").rc == 0
+    try:
+        check = playbook(foundation, *run, "--check")
+        assert check.returncode == 0, check.stdout[-3000:]
+        assert recap_changed(check.stdout)["sc2"] >= 1, "check mode must report the missing table"
+        assert host.run("nft list table inet fdp_filter").rc != 0, "check mode loaded the table"
+        healed = playbook(foundation, *run)
+        assert healed.returncode == 0, healed.stdout[-3000:]
+        assert recap_changed(healed.stdout)["sc2"] >= 1
+        assert "policy drop" in host.check_output("nft list chain inet fdp_filter input")
+        # Live drift: a rule added by hand is gone after the next run.
+        assert host.run("nft add rule inet fdp_filter input tcp dport 4444 accept").rc == 0
+        healed = playbook(foundation, *run)
+        assert healed.returncode == 0, healed.stdout[-3000:]
+        assert "dport 4444" not in host.check_output("nft list table inet fdp_filter")
+        again = playbook(foundation, *run)
+        assert again.returncode == 0 and recap_changed(again.stdout)["sc2"] == 0, again.stdout[-3000:]
+    finally:
+        host.run("systemctl stop fdp-firewall-rollback.timer")
+        if host.run("nft list table inet fdp_filter").rc != 0:
+            host.run("nft -f /etc/nftables.d/fdp.nft")
+    assert host.run("systemctl is-active fdp-firewall-rollback.timer").stdout.strip() != "active"
+
+
 def normalized(listing):
     return re.sub(r"\{ ([^,{}]+) \}", r"\1", listing)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import bcrypt
 import pytest
 import testinfra
-from fdp_testinfra import accepted_sources, covers, wait_for
+from fdp_testinfra import accepted_sources, covers, playbook, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
@@ -289,6 +289,20 @@ def test_a_tenant_is_denied_another_tenants_schema(server):
     query(allowed_sql, user=user_b)  # the owner of the schema may
     with pytest.raises(QueryFailed, match="Access Denied"):
         query(denied_sql, user=user_a)
+
+
+def test_the_smoke_playbook_passes(server):
+    """ansible/playbooks/trino-smoke.yml: cluster, wrong password, TPC-H, Iceberg with time travel
+    and the tenant denial, as an operator runs it."""
+    result = playbook("ansible/playbooks/trino-smoke.yml")
+    assert result.returncode == 0, result.stdout[-4000:]
+    # The assert's success message is the script's JSON report, escaped inside the callback's JSON.
+    out = result.stdout.replace('\\"', '"')
+    assert '"ok": true' in out and '"tpch": "25 nations"' in out, out[-4000:]
+    assert f'"active_workers": {len(WORKERS)}' in out
+    assert '"denied": ' in out  # the scenario's inventory has two tenants with distinct schemas
+    if iceberg_enabled():
+        assert '"time_travel_snapshot": ' in out
 
 
 def worker_of(node_id: str) -> str:

@@ -386,6 +386,9 @@ PREFLIGHT_CASES = {
             hive_metastore:
               hosts:
                 m1: {ansible_host: 198.51.100.21}
+            metastore_db:
+              hosts:
+                m1: {}
             minio:
               hosts:
                 s1: {ansible_host: 198.51.100.11}

@@ -274,3 +274,42 @@ def test_an_unchecked_key_passes_the_catalog_with_the_escape_hatch(tmp_path):
                   + "platform_config_unchecked_keys:\n  flink: [metrics.reporter.mine.endpoint]\n")
     result, runs = preflight(make_inventory(tmp_path, FLINK, group_vars), tmp_path)
     assert result.returncode == 0, result.stdout
+
+
+def _this_release() -> str:
+    for line in Path("/etc/os-release").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VERSION_ID="):
+            return line.split("=", 1)[1].strip('"').split(".")[0]
+    raise AssertionError("no VERSION_ID in /etc/os-release")
+
+
+HOST_ONLY = """
+all:
+  children:
+    prometheus:
+      hosts:
+        mon1: {ansible_host: 198.51.100.5}
+"""
+
+
+def test_an_unsupported_release_is_refused_from_the_hosts_real_facts(tmp_path):
+    """The OS play gathers this machine's real facts (a Debian release) against a supported list
+    that lacks it - what a Debian 11 host meets against the default list."""
+    release = _this_release()
+    others = [v for v in ("11", "12", "13", "14") if v != release]
+    group_vars = GOOD_VARS + f"platform_supported_os: {{Debian: {others}}}\n"
+    result, runs = preflight(make_inventory(tmp_path, HOST_ONLY, group_vars), tmp_path)
+    assert result.returncode != 0
+    out = " ".join(result.stdout.split())
+    assert f"host 'mon1' runs Debian {release}, which is not supported; supported: Debian {', '.join(others)}" in out
+    assert runs[-1]["changed"] == [] and [f["host"] for f in runs[-1]["failed"]] == ["mon1"]
+
+
+def test_an_unsupported_release_passes_with_the_explicit_override(tmp_path):
+    release = _this_release()
+    group_vars = GOOD_VARS + "platform_supported_os: {Debian: ['99']}\nplatform_allow_unsupported_os: true\n"
+    result, runs = preflight(make_inventory(tmp_path, HOST_ONLY, group_vars), tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    out = " ".join(result.stdout.split())
+    assert f"UNSUPPORTED, accepted by platform_allow_unsupported_os: host 'mon1' runs Debian {release}" in out
+    assert runs[-1]["changed"] == []

@@ -56,7 +56,7 @@ def test_the_distributions_jdk_21_and_25_install_through_the_java_role_on_trixie
 def test_a_packaged_runtime_is_refused_on_a_release_without_it():
     result = runtimes("pl3", "jdk25_debian")
     assert result.returncode != 0
-    out = " ".join(result.stdout.split())
+    out = " ".join((result.stdout + result.stderr).split())  # failed results may go to stderr
     assert ("host pl3 runs Debian 12, but runtime 'jdk25_debian' (openjdk-25-jre-headless) is packaged only for"
             " Debian 13") in out, out[-3000:]
     assert not get("pl3").file("/opt/fdp/jdk25_debian").exists

@@ -15,6 +15,8 @@ The tests run in file order; the drain comes after the queries."""
 from __future__ import annotations
 
 import base64
+import importlib.machinery
+import importlib.util
 import json
 import os
 import re
@@ -254,28 +256,18 @@ def test_iceberg_round_trip_with_time_travel(server):
 
 
 def tenant_denial():
-    """(user of A, sql B may run, sql A may not) from the inventory's tenants: a tpch schema only B
-    reads, else an iceberg schema only B owns; None when no two tenants differ."""
+    """(user of A, user of B, SQL only B may run, SQL B runs, iceberg schema or None) from the
+    inventory's tenants, chosen as the smoke playbook's script chooses it (one rule, one place)."""
+    loader = importlib.machinery.SourceFileLoader(
+        "fdp_trino_smoke", str(Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "ansible/playbooks/files/fdp-trino-smoke"))
+    smoke = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(smoke)
     data = inventory_data()
-    members: dict[str, list[str]] = {}
-    for user in data["users"]:
-        members.setdefault(user["tenant"], []).append(user["name"])
-    tenants = [t for t in data["tenants"] if members.get(t)]
-    for a in tenants:
-        for b in tenants:
-            if a == b:
-                continue
-            read_a = (data["tenants"][a].get("read") or {}).get("tpch") or []
-            for schema in (data["tenants"][b].get("read") or {}).get("tpch") or []:
-                if schema != "*" and schema not in read_a and "*" not in read_a:
-                    sql = f"SELECT count(*) FROM tpch.{schema}.nation"
-                    return members[a][0], members[b][0], sql, sql, None
-            owned_a = (data["tenants"][a].get("schemas") or {}).get("iceberg") or []
-            for schema in (data["tenants"][b].get("schemas") or {}).get("iceberg") or []:
-                if schema not in owned_a and iceberg_enabled():
-                    return (members[a][0], members[b][0], f"CREATE TABLE iceberg.{schema}.fdp_denied (i integer)",
-                            f"SHOW TABLES FROM iceberg.{schema}", schema)
-    return None
+    case = smoke.tenant_case(data["users"], data["tenants"], iceberg_enabled())
+    if case is None:
+        return None
+    user_a, user_b, denied_sql, allowed_sql, schema = case
+    return user_a["name"], user_b["name"], denied_sql, allowed_sql, schema
 
 
 def test_a_tenant_is_denied_another_tenants_schema(server):

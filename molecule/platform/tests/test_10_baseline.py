@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fdp_testinfra import check_mode_runs, last_check_mode_run, read_json
+from fdp_testinfra import check_mode_runs, last_check_mode_run, read_json, run_reports
 
 STATUS = "/etc/fdp/baseline/status.json"
 HOSTS = {"pl1", "pl2", "pl3", "pl4"}
@@ -22,6 +22,26 @@ def test_check_mode_after_converge_changed_nothing():
     assert run["failed"] == [] and run["unreachable"] == []
     assert run["changed"] == [], f"check mode would change: {run['changed']}"
     assert set(run["hosts"]) == HOSTS
+
+
+# Tasks that exist only on the service skeleton's full path (install_steps.yml, configure_steps.yml).
+FULL_PATH_TASKS = ("Create the further directories - ", "Render the systemd units - ",
+                   "Record the completed install (the fast path's stamp) - ")
+
+
+def _full_path_tasks(run: dict) -> list[str]:
+    return sorted({t["task"] for t in run["tasks"] if any(marker in t["task"] for marker in FULL_PATH_TASKS)})
+
+
+def test_the_fast_path_found_every_component_as_specified_on_the_reruns():
+    """After the converge, every component on every host is installed and rendered as specified:
+    the idempotence run and the check after it never entered the install or render steps (the
+    fast path's one check per host and component said so), and the converge itself did."""
+    converges = [r for r in run_reports() if r["playbook"] == "converge.yml" and not r["check_mode"]]
+    assert len(converges) >= 2, "the scenario's converge and idempotence runs are recorded"
+    assert _full_path_tasks(converges[0]), "the first converge must have taken the full path"
+    assert _full_path_tasks(converges[1]) == [], "components that took the full path on a no-op"
+    assert _full_path_tasks(last_check_mode_run()) == [], "components that took the full path in check mode"
 
 
 def test_no_failed_units(host):

@@ -1,0 +1,116 @@
+"""The fast path beside the configure step it skips, on this machine (connection local, every
+file under a temporary directory): the controller-side rendering of fdp_service_check must
+give exactly the bytes the template and copy steps write - data formats through the one
+rendering template, a component template with ansible_managed and trim_blocks, a file, text
+and JSON content - or a no-op would never be recognised. A changed file takes the full path."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import read_report, run_playbook
+
+PLAYBOOK = """
+- name: The service skeleton's configure step, three times over
+  hosts: localhost
+  gather_facts: true
+  gather_subset: [min]
+  vars:
+    _svc_files:
+      - {dest: "{{ out }}/etc/app.properties", format: properties, settings: {a.b: 1, name: x y}, comment: from data}
+      - {dest: "{{ out }}/etc/app.yml", format: yaml, settings: {k: [1, 2], m: {n: true}}}
+      - {dest: "{{ out }}/etc/app.conf", template: app.conf.j2, value: 42}
+      - {dest: "{{ out }}/etc/tool", src: tool, mode: "0755"}
+      - {dest: "{{ out }}/etc/secret", content: "s3cret\\n", secret: true, mode: "0600"}
+      - {dest: "{{ out }}/etc/doc.json", content: {k: [1, 2]}}
+  tasks:
+    - name: Pass 1 (fresh), 2 (nothing to do), 3 (after app.conf was edited)
+      ansible.builtin.include_tasks: pass.yml
+      loop: [1, 2, 3]
+      loop_control:
+        loop_var: pass
+
+    - name: Write what each pass found
+      ansible.builtin.copy:
+        content: "{{ passes | to_json }}"
+        dest: "{{ out }}/passes.json"
+        mode: "0644"
+"""
+
+PASS = """
+- name: Edit app.conf by hand before pass 3
+  ansible.builtin.lineinfile:
+    path: "{{ out }}/etc/app.conf"
+    line: "edited = by hand"
+  when: pass == 3
+
+- name: Configure
+  ansible.builtin.include_role:
+    name: service
+    tasks_from: configure.yml
+    rolespec_validate: false
+  vars:
+    service_name: fastpath
+    service_files: "{{ _svc_files }}"
+    service_units: []
+    service_role_path: "{{ component }}"
+    platform_data_dir: "{{ out }}/data"
+
+- name: Remember what the fast path found, and resolve afresh next time
+  ansible.builtin.set_fact:
+    passes: "{{ passes | default([]) + [_service_clean] }}"
+    _service_resolved_for: ""
+"""
+
+TEMPLATE = """\
+# {{ ansible_managed }}
+value = {{ item.value }}
+{% if item.value > 1 %}
+big = true
+{% endif %}
+arch = {{ ansible_facts['architecture'] }}
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the configure step sets root as owner")
+def test_the_controller_rendering_matches_the_configure_step(tmp_path):
+    component = tmp_path / "component"
+    (component / "templates").mkdir(parents=True)
+    (component / "files").mkdir()
+    (component / "templates" / "app.conf.j2").write_text(TEMPLATE)
+    (component / "files" / "tool").write_text("#!/bin/sh\necho tool\n")
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    (tmp_path / "pass.yml").write_text(PASS)
+    (tmp_path / "inv.yml").write_text(textwrap.dedent("""
+        all:
+          hosts:
+            localhost: {ansible_connection: local, ansible_python_interpreter: "{{ ansible_playbook_python }}"}
+        """))
+    out = tmp_path / "out"
+    (out / "etc").mkdir(parents=True)  # the install step's directories
+    extra = tmp_path / "vars.yml"
+    extra.write_text(yaml.safe_dump({"out": str(out), "component": str(component),
+                                     "platform_environment": "test", "platform_admin_cidrs": ["198.51.100.0/24"]}))
+    report = tmp_path / "report.jsonl"
+    result = run_playbook(str(tmp_path / "play.yml"), tmp_path / "inv.yml", "-e", f"@{extra}", report=report)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+    first, second, third = json.loads((out / "passes.json").read_text())
+    assert first["files"] is False and any("missing" in r for r in first["reasons"])
+    assert second["files"] is True, f"a no-op not recognised: {second['reasons']}"
+    # (no install ran here: the install stamp is missing all along, which is the install's affair)
+    assert third["files"] is False and third["reasons"] == ["no install stamp", f"{out}/etc/app.conf: content"]
+
+    changed = [c["task"] for c in read_report(report)[-1]["changed"]]
+    renders = [t for t in changed if "Render the configuration files" in t or "given as files or content" in t]
+    assert len(renders) == 3, changed  # pass 1: templates and copies; pass 3: app.conf again
+    assert "edited = by hand" not in (out / "etc" / "app.conf").read_text()
+    assert "big = true\narch = " in (out / "etc" / "app.conf").read_text()  # trim_blocks as the template step
+    assert (out / "etc" / "doc.json").read_text() == '{"k": [1, 2]}'
+    assert oct((out / "etc" / "tool").stat().st_mode & 0o777) == "0o755"

@@ -140,3 +140,13 @@ def test_content_is_hashed_as_the_copy_action_writes_it():
     assert CHECK.content_bytes("s3cret\n") == b"s3cret\n"
     assert CHECK.content_bytes({"a": 1}) == b'{"a": 1}'
     assert CHECK.content_bytes([1, 2]) == b"[1, 2]"
+
+
+def test_a_path_that_must_be_absent_is_noticed_file_or_dangling_link(tmp_path):
+    stale = tmp_path / "90-fdp-limits.conf"
+    assert STAMP.absent_differences([str(stale)]) == []
+    stale.write_text("x")
+    assert STAMP.absent_differences([str(stale)]) == [f"{stale}: present"]
+    stale.unlink()
+    stale.symlink_to(tmp_path / "nowhere")
+    assert STAMP.absent_differences([str(stale)]) == [f"{stale}: present"]

@@ -24,9 +24,11 @@ def test_check_mode_after_converge_changed_nothing():
     assert set(run["hosts"]) == HOSTS
 
 
-# Tasks that exist only on the service skeleton's full path (install_steps.yml, configure_steps.yml).
+# Tasks that exist only on the full paths of the service skeleton (install_steps.yml,
+# configure_steps.yml) and of the OS baseline (roles/common/tasks/apply.yml).
 FULL_PATH_TASKS = ("Create the further directories - ", "Render the systemd units - ",
-                   "Record the completed install (the fast path's stamp) - ")
+                   "Record the completed install (the fast path's stamp) - ", "common : Configure journald",
+                   "common : Record the completed baseline (the fast path's stamp)")
 
 
 def _full_path_tasks(run: dict) -> list[str]:
@@ -34,9 +36,10 @@ def _full_path_tasks(run: dict) -> list[str]:
 
 
 def test_the_fast_path_found_every_component_as_specified_on_the_reruns():
-    """After the converge, every component on every host is installed and rendered as specified:
-    the idempotence run and the check after it never entered the install or render steps (the
-    fast path's one check per host and component said so), and the converge itself did."""
+    """After the converge, the OS baseline and every component on every host are installed and
+    rendered as specified: the idempotence run and the check after it never entered the install
+    or render steps (the fast path's one check per host and component said so), and the converge
+    itself did."""
     # The scenario's converge playbook is site.yml itself; its first two runs are converge and idempotence.
     converges = [r for r in run_reports() if r["playbook"] == "site.yml" and not r["check_mode"]]
     assert len(converges) >= 2, "the scenario's converge and idempotence runs are recorded"

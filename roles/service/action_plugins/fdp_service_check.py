@@ -6,7 +6,10 @@ options), and sends only their SHA-256 digests, modes and owners to the host, to
 digest of the install specification, in one call of the module fdp_service_stamp. The skeleton
 runs its install and configure steps only where the answer is "not clean".
 
-With record: true, writes the install stamp instead (after a complete install).
+A file item may carry `vars`: further template variables, as a template task's own `vars` (the
+common role's check; the skeleton's configure step passes none).
+`absent` lists paths that must not exist. With record: true, writes the install stamp instead
+(after a complete install).
 
 A rendering it cannot reproduce (an internal templating API that moved, a directory as src)
 only costs speed: the answer is then "not clean" and the full steps run.
@@ -20,6 +23,7 @@ import os
 
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 try:  # the template action's own helpers (ansible-core 2.19)
     from ansible.template import trust_as_template
@@ -30,6 +34,7 @@ except ImportError:  # pragma: no cover - another ansible-core: always the full 
 # The skeleton and the roles it includes: a change of their code makes every stamp stale.
 CODE_ROLES = ("service", "common", "java", "artifact")
 _CODE_DIGEST = {}
+display = Display()
 
 UNIT_TEMPLATE = "etc/systemd/system/service.service.j2"
 DATA_TEMPLATE = "etc/fdp/config.j2"
@@ -102,7 +107,7 @@ class ActionModule(ActionBase):
                 data = content_bytes(item["content"])
             else:
                 src = DATA_TEMPLATE if "format" in item else f"{source}/templates/{item['template']}"
-                data = self._render(src, item["dest"], {"item": item}, task_vars)
+                data = self._render(src, item["dest"], {"item": item, **item.get("vars", {})}, task_vars)
             expected.append({"path": item["dest"], "sha256": hashlib.sha256(data).hexdigest(),
                              "mode": item.get("mode", "0640"), "owner": item.get("owner", "root"),
                              "group": item.get("group", group)})
@@ -129,6 +134,7 @@ class ActionModule(ActionBase):
             if trust_as_template is None:
                 raise ValueError("this ansible-core's templating is not the one the fast path mirrors")
             module_args["files"] = self._expected(args, task_vars)
+            module_args["absent"] = list(args.get("absent", []))
         except Exception as exc:  # noqa: BLE001 - any doubt means the full path
             unrenderable = f"expected files not computed on the controller ({type(exc).__name__})"
             module_args["files"] = []
@@ -136,4 +142,9 @@ class ActionModule(ActionBase):
         if unrenderable:
             result.update(files_clean=False, reasons=[unrenderable] + result.get("reasons", []))
         result.pop("invocation", None)
+        # The answer at -v (the task itself is no_log: its arguments carry the files' content).
+        answer = ", ".join(f"{kind} {'as specified' if result.get(kind + '_clean') else 'differ'}"
+                           for kind in ("install", "files"))
+        display.v(f"{task_vars.get('inventory_hostname')}: {args.get('name', '')}: {answer}"
+                  + "".join(f"\n  - {reason}" for reason in result.get("reasons", [])))
         return result

@@ -6,7 +6,7 @@ Two answers:
 
 - files_clean: every configuration file and unit has the expected SHA-256 (rendered on the
   controller by the action fdp_service_check, exactly as the template and copy steps would),
-  mode, owner and group.
+  mode, owner and group, and no path of `absent` exists.
 - install_clean: the install stamp, written after the last complete install, carries the same
   key (a digest of the install specification and of the skeleton's code) and everything it
   recorded is still as recorded: each path's type, mode, owner, link target and (small files)
@@ -43,6 +43,7 @@ options:
     type: list
     elements: dict
     default: []
+  absent: {description: paths that must not exist, type: list, elements: path, default: []}
   record: {description: write the stamp (after a complete install), type: bool, default: false}
   paths: {description: paths to record, type: list, elements: str, default: []}
   packages: {description: distribution packages to record, type: list, elements: str, default: []}
@@ -125,6 +126,11 @@ def file_differences(files):
     return out
 
 
+def absent_differences(paths):
+    """The paths that must not exist but do (a settings file that moved elsewhere)."""
+    return [f"{path}: present" for path in paths if os.path.lexists(path)]
+
+
 def packages_installed(names, run=subprocess.run):
     """{name: installed?} from one dpkg-query."""
     if not names:
@@ -195,6 +201,7 @@ def main():
             "stamp_file": {"type": "path", "required": True},
             "key": {"type": "str", "required": True, "no_log": False},
             "files": {"type": "list", "elements": "dict", "default": []},
+            "absent": {"type": "list", "elements": "path", "default": []},
             "record": {"type": "bool", "default": False},
             "paths": {"type": "list", "elements": "str", "default": []},
             "packages": {"type": "list", "elements": "str", "default": []},
@@ -214,7 +221,7 @@ def main():
         if changed and not module.check_mode:
             _write(params["stamp_file"], stamp)
         module.exit_json(changed=changed, install_clean=True, files_clean=True, reasons=[])
-    files = file_differences(params["files"])
+    files = file_differences(params["files"]) + absent_differences(params["absent"])
     install = stamp_differences(_read(params["stamp_file"]), params["key"])
     module.exit_json(changed=False, files_clean=not files, install_clean=not install,
                      reasons=(install + files)[:10])

@@ -1,0 +1,1 @@
+../../service/action_plugins/fdp_service_check.py

@@ -1,0 +1,1 @@
+../../service/library/fdp_service_stamp.py

@@ -64,7 +64,9 @@ PASS = """
 
 - name: Remember what the fast path found, and resolve afresh next time
   ansible.builtin.set_fact:
-    passes: "{{ passes | default([]) + [_service_clean] }}"
+    passes: >-
+      {{ passes | default([]) + [{'files': _service_check.files_clean, 'install': _service_check.install_clean,
+                                  'reasons': _service_check.reasons}] }}
     _service_resolved_for: ""
 """
 

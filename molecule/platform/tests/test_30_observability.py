@@ -214,13 +214,46 @@ def test_node_exporter_answers_the_prometheus_host_and_not_the_outsider():
 
 # --- growth: pl2 joins the alertmanager group -----------------------------------------------
 
+# The site secrets files/grow.yml adds to Alertmanager's receivers.
+CANARIES = {"pagerduty routing key": "fdp-canary-routing-key-7f3a9c2d",
+            "slack webhook url": "https://hooks.slack.invalid/services/fdp-canary-slack-token-4e1b8a"}
+
+
+def growth_secrets() -> dict[str, str]:
+    """The site canaries and every generated secret of the environment (credentials store).
+    The bcrypt and JMX salts are left out: a salt is public by design (it opens every hash)."""
+    generated = {str(p.relative_to(INV_DIR)): p.read_text().strip()
+                 for p in (INV_DIR / "credentials").rglob("*")
+                 if p.is_file() and not p.relative_to(INV_DIR / "credentials").parts[0].endswith("_salt")}
+    assert generated and all(len(v) >= 8 for v in generated.values()), "the credentials store is empty"
+    return {**CANARIES, **generated}
+
+
+def changed_tasks(stdout: str) -> list[str]:
+    """The names of the tasks that reported "changed" in a -v or more verbose run's output."""
+    tasks, current = [], ""
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            current = line[6:line.rfind("]")]
+        elif line.startswith("changed: [") and current:
+            tasks.append(current)
+    return tasks
+
 def test_adding_a_host_to_a_group_needs_no_prometheus_restart_and_clusters_alertmanager():
     prom_pid = main_pid(HOSTS["pl1"], "prometheus")
     # The stages a new alertmanager member needs (preflight always runs): its firewall openings
     # and the monitoring stage; the other stages have nothing to do for a monitoring group.
     grow = ["-i", str(SCENARIO / "files" / "grow.yml"), str(PROJECT / "site.yml"), "--tags", "security,monitoring"]
-    first = playbook(*grow)
+    # A changing run, as verbose as Ansible gets and with diffs: no site or generated secret may show.
+    first = playbook(*grow, "--diff", "-vvv")
     assert first.returncode == 0, first.stdout[-4000:]
+    leaked = [name for name, value in growth_secrets().items() if value in first.stdout + first.stderr]
+    assert leaked == [], f"secrets in the --diff -vvv output: {leaked}"
+    assert "service : Render the configuration files - alertmanager" in changed_tasks(first.stdout), \
+        "the run did not change the secret-bearing config"
+    for name in ("pl1", "pl2"):
+        config = HOSTS[name].file("/etc/fdp/alertmanager/alertmanager.yml").content_string
+        assert all(value in config for value in CANARIES.values()), name
     second = playbook(*grow)
     assert second.returncode == 0, second.stdout[-4000:]
     assert set(recap_changed(second.stdout).values()) == {0}, second.stdout[-4000:]

@@ -200,6 +200,18 @@ def test_prune_keeps_current_previous_and_newest():
     assert prune([], "/opt/fdp/flink-2.1.4", None, 1) == []
 
 
+def test_prune_removes_only_directories_the_role_unpacked():
+    """The role finds its markers: a directory without one (an operator's, or another artifact's
+    named alike) is never a candidate."""
+    markers = [{"path": f"/opt/fdp/flink-2.1.{i}/.fdp-artifact.json", "mtime": i} for i in range(4)]
+    markers.append({"path": "/opt/fdp/flink_tools-1.0/.fdp-artifact.json", "mtime": 9})
+    assert prune(markers, "/opt/fdp/flink-2.1.3", "/opt/fdp/flink-2.1.2", 2, "flink") == [
+        "/opt/fdp/flink-2.1.1", "/opt/fdp/flink-2.1.0"]
+    # versioned directories given as such still work (the marker is optional in the answer)
+    assert prune([{"path": "/opt/fdp/flink-2.1.0/", "mtime": 0}], "/opt/fdp/flink-2.1.3", None, 1, "flink") == [
+        "/opt/fdp/flink-2.1.0"]
+
+
 def test_marker_is_stable():
     art = resolve(ARTIFACTS, "flink")
     assert marker(art) == marker(dict(art)) and '"version": "2.1.3"' in marker(art)

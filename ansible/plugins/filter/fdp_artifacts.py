@@ -24,10 +24,14 @@ base URL or a local directory). Pure functions, unit-tested in tests/unit/test_a
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
+
+# The file the artifact role writes last into each directory it unpacked (roles/artifact).
+MARKER = ".fdp-artifact.json"
 
 try:  # inside Ansible: errors surface as clean task failures
     from ansible.errors import AnsibleFilterError as ArtifactError
@@ -221,14 +225,26 @@ def checksum_from_text(text: str, filename: str, algorithm: str) -> str:
     raise ArtifactError(f"no {algorithm} digest for {base} in the checksum file")
 
 
-def prune(found: list[Mapping[str, Any]], current: str, previous: str | None, keep: int) -> list[str]:
+def prune(found: list[Mapping[str, Any]], current: str, previous: str | None, keep: int,
+          name: str | None = None) -> list[str]:
     """Versioned directories to remove: keep `current`, the `previous` one (rollback) and the
-    newest others up to `keep` in total. `found` is ansible.builtin.find's `files` list."""
+    newest others up to `keep` in total. `found` is ansible.builtin.find's `files` list: versioned
+    directories, or the markers (MARKER) the role writes last into each directory it unpacked;
+    a marker stands for its directory, so a directory the role did not create is never removed.
+    With `name`, only `<name>-*` directories count."""
     keep = max(int(keep), 1)
     kept = [p for p in (current, previous) if p]
-    others = sorted((f for f in found if f["path"] not in kept), key=lambda f: f.get("mtime", 0), reverse=True)
+    dirs = []
+    for entry in found:
+        path = entry["path"].rstrip("/")
+        if posixpath.basename(path) == MARKER:
+            path = posixpath.dirname(path)
+        if name and not posixpath.basename(path).startswith(f"{name}-"):
+            continue
+        dirs.append({"path": path, "mtime": entry.get("mtime", 0)})
+    others = sorted((d for d in dirs if d["path"] not in kept), key=lambda d: d["mtime"], reverse=True)
     room = max(keep - len(set(kept)), 0)
-    return [f["path"] for f in others[room:]]
+    return [d["path"] for d in others[room:]]
 
 
 def marker(artifact: Mapping[str, Any]) -> str:

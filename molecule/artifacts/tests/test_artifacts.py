@@ -63,6 +63,13 @@ def test_versioned_directories_and_stable_link(host):
     assert (d.user, d.group, d.mode) == ("root", "root", 0o755)
 
 
+def test_pruning_removed_only_what_the_role_unpacked(host):
+    """side_effect.yml put /opt/fdp/flink-0.0.1 (an operator's, no marker) and flink-0.0.2 (the
+    role's marker) beside Flink before the switch: the switch pruned the second only."""
+    assert host.file("/opt/fdp/flink-0.0.1/NOTES").content_string == "an operator's notes\n"
+    assert not host.file("/opt/fdp/flink-0.0.2").exists
+
+
 def test_flink_runs_on_the_java_role_java_home(host):
     env = host.file("/etc/fdp/java/jdk17.env").content_string
     assert "JAVA_HOME=/opt/fdp/jdk17" in env

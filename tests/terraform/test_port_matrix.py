@@ -19,7 +19,7 @@ fdp_security = pytest.importorskip(
 EXAMPLE = "production.tfvars"
 
 
-def ansible_rules(ports: dict, inventory_yaml: str, cidrs: tuple[list[str], list[str]]) -> dict[str, list[tuple]]:
+def ansible_rules(ports: dict, inventory_yaml: str, cidrs: tuple) -> dict[str, list[tuple]]:
     """Per host, the rules the Ansible firewall role computes from the rendered inventory."""
     inv = yaml.safe_load(inventory_yaml)["all"]
     hostvars = inv["hosts"]
@@ -58,10 +58,11 @@ def apply(tf, root: Path, *extra: str) -> dict:
     return tf.outputs(root)
 
 
-def client_cidrs(outputs: dict) -> tuple[list[str], list[str]]:
-    """(platform_client_cidrs, platform_admin_cidrs) of the rendered inventory."""
+def client_cidrs(outputs: dict) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """(platform_client_cidrs, platform_admin_cidrs, platform_endpoint_cidrs) of the rendered inventory."""
     group_vars = yaml.safe_load(outputs["ansible_inventory"]["value"]["files"]["group_vars/all/terraform.yml"])
-    return group_vars["platform_client_cidrs"], group_vars["platform_admin_cidrs"]
+    return (group_vars["platform_client_cidrs"], group_vars["platform_admin_cidrs"],
+            group_vars.get("platform_endpoint_cidrs", {}))
 
 
 def test_terraform_matrix_equals_the_ansible_firewall(tf, root):
@@ -73,6 +74,21 @@ def test_terraform_matrix_equals_the_ansible_firewall(tf, root):
     expected = ansible_rules(ports, outputs["inventory_yaml"]["value"], client_cidrs(outputs))
     assert terraform_rules(outputs) == expected
     assert sum(len(r) for r in expected.values()) > 0
+
+
+def test_endpoint_networks_change_both_alike(tf, root):
+    """platform_endpoint_cidrs (Terraform's endpoint_cidrs) reach the inventory and give the same
+    rules on both sides: Prometheus opened to one more network, Grafana closed to users."""
+    before = apply(tf, root)
+    after = apply(tf, root, '-var=endpoint_cidrs={"prometheus_web": ["198.51.100.0/24"], "grafana_web": []}')
+    cidrs = client_cidrs(after)
+    assert cidrs[2] == {"prometheus_web": ["198.51.100.0/24"], "grafana_web": []}
+    ports = yaml.safe_load((REPO / "roles/platform/defaults/main/ports.yml").read_text(encoding="utf-8"))[
+        "platform_ports"
+    ]
+    assert terraform_rules(after) == ansible_rules(ports, after["inventory_yaml"]["value"], cidrs)
+    assert terraform_rules(after) != terraform_rules(before)
+    assert "198.51.100.0/24" in after["firewall"]["value"]["ports"]["prometheus_web"]["client_cidrs"]
 
 
 def test_a_change_to_the_port_data_changes_both_alike(tf, root, tmp_path):

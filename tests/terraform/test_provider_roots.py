@@ -26,6 +26,7 @@ COMMON_VARIABLES = (
     "network",
     "admin_cidrs",
     "client_cidrs",
+    "endpoint_cidrs",
     "ssh",
     "ports_file",
     "platform_file",

@@ -110,6 +110,7 @@ def test_all_errors_are_reported_at_once():
 SPEC = {
     "platform_environment": {"type": "str", "required": True, "description": "Name of the environment."},
     "platform_admin_cidrs": {"type": "list", "elements": "str", "required": True, "description": "Admin networks"},
+    "platform_endpoint_cidrs": {"type": "dict", "default": {}},
     "common_swap_policy": {"type": "str", "choices": ["off", "keep"], "default": "off"},
     "common_journald_max_use": {"type": "str", "default": "1G"},
     "common_nofile_limit": {"type": "int", "default": 1048576},
@@ -152,6 +153,10 @@ def test_required_with_default_is_not_reported():
         ("platform_admin_cidrs", ["10.0.0.0/8", "::/0"], "opens to (nearly) every address: ::/0"),
         ("platform_admin_cidrs", ["64.0.0.0/2"], "opens to (nearly) every address: 64.0.0.0/2"),
         ("platform_admin_cidrs", ["2000::/3"], "opens to (nearly) every address: 2000::/3 (prefixes shorter than /8"),
+        ("platform_endpoint_cidrs", {"grafana_web": ["0.0.0.0/0"]},
+         "entry 'grafana_web' opens to (nearly) every address: 0.0.0.0/0"),
+        ("platform_endpoint_cidrs", {"prometheus_web": ["10.0.0.0/8"], "grafana_web": ["analysts"]},
+         "entry 'grafana_web' has entries that are not CIDR networks: analysts"),
         ("platform_base_dir", "/", "must not be the root or a system directory ('/')"),
         ("platform_base_dir", "/etc", "must not be the root or a system directory"),
         ("platform_base_dir", "/var/lib/", "must not be the root or a system directory"),
@@ -181,7 +186,8 @@ def test_wide_networks_and_system_directories_name_the_way_out():
     [("common_nofile_limit", "65536"), ("common_manage_time_sync", "yes"), ("common_manage_time_sync", False),
      ("web_port", "9090"), ("platform_admin_cidrs", ["2001:db8::/32", "192.0.2.7"]),
      ("platform_admin_cidrs", ["10.0.0.0/8", "fd00::/16"]), ("platform_base_dir", "/srv/fdp"),
-     ("platform_base_dir", "/var/lib/fdp/")],
+     ("platform_base_dir", "/var/lib/fdp/"),
+     ("platform_endpoint_cidrs", {"grafana_web": ["192.0.2.0/24"], "prometheus_web": []})],
 )
 def test_values_ansible_accepts_are_accepted(name, value):
     values = {"platform_environment": "prod", "platform_admin_cidrs": ["10.0.0.0/8"], name: value}

@@ -76,7 +76,7 @@ def test_adjacent_addresses_are_collapsed():
 def test_client_ports_open_to_client_cidrs():
     rules = rules_by_name("s1", clients=["192.0.2.0/24"])
     assert "192.0.2.0/24" in rules["minio_api"]["v4"]
-    assert rules["minio_console"]["v4"] == ["192.0.2.0/24"]
+    assert "minio_console" not in rules  # administration: no consumers, no admin networks given here
     assert "192.0.2.0/24" not in rules["node_exporter"]["v4"]  # not a client port
 
 
@@ -128,3 +128,43 @@ def test_admin_ports_open_to_the_admin_networks_only():
     assert rules["thrift"]["v4"] == ["10.0.0.21/32", "198.51.100.7/32"]  # a consumer and the admins, no clients
     assert rules["plain"]["v4"] == ["10.0.0.21/32"]
     assert port_matrix_errors(ports, GROUPS) == []
+
+
+def test_administration_endpoints_are_not_published_to_every_user_network():
+    """Prometheus, Alertmanager and the MinIO console are administration: admin networks by
+    default, not the user networks Grafana, S3, Trino and Kafka are published to."""
+    for name in ("prometheus_web", "alertmanager_web", "minio_console"):
+        assert PORTS[name]["client"] is False and PORTS[name]["admin"] is True, name
+    for name in ("grafana_web", "minio_api", "trino_coordinator_https", "kafka_broker"):
+        assert PORTS[name]["client"] is True, name
+    inv = {**INV, "prometheus": ["p1"], "grafana": ["p1"]}
+    rules = {r["name"]: r for r in firewall_rules(PORTS, "p1", inv, HV, ["192.0.2.0/24"], ["198.51.100.7/32"])}
+    assert "192.0.2.0/24" not in rules["prometheus_web"]["v4"] and "198.51.100.7/32" in rules["prometheus_web"]["v4"]
+    assert "192.0.2.0/24" in rules["grafana_web"]["v4"]
+
+
+def test_an_endpoint_gets_its_own_user_networks():
+    """platform_endpoint_cidrs: an entry replaces the user networks of that one port (narrowing
+    a published port, or opening an administration port to one more network); admin networks
+    stay on admin ports; an empty list closes a published port to users."""
+    inv = {**INV, "prometheus": ["p1"], "grafana": ["p1"], "alertmanager": ["p1"]}
+    own = {"grafana_web": ["192.0.2.128/25"], "prometheus_web": ["203.0.113.0/28"], "alertmanager_web": []}
+    rules = {r["name"]: r for r in firewall_rules(PORTS, "p1", inv, HV, ["192.0.2.0/24"], ["198.51.100.7/32"], own)}
+    assert "192.0.2.128/25" in rules["grafana_web"]["v4"] and "192.0.2.0/24" not in rules["grafana_web"]["v4"]
+    assert {"203.0.113.0/28", "198.51.100.7/32"} <= set(rules["prometheus_web"]["v4"])
+    assert "192.0.2.0/24" not in rules["alertmanager_web"]["v4"] and "198.51.100.7/32" in rules["alertmanager_web"]["v4"]
+    # a port that is not named keeps the common user networks
+    minio = {r["name"]: r for r in firewall_rules(PORTS, "s1", INV, HV, ["192.0.2.0/24"], [], own)}
+    assert "192.0.2.0/24" in minio["minio_api"]["v4"]
+    # an empty list on a client port without admin or consumers leaves no rule at all
+    closed = {r["name"] for r in firewall_rules(PORTS, "s1", INV, HV, ["192.0.2.0/24"], [], {"minio_console": []})}
+    assert "minio_console" not in closed
+
+
+def test_endpoint_networks_must_name_ports():
+    from fdp_security import port_errors
+    errors = port_errors(PORTS, INV, GROUPS, {"grafana_wbe": ["192.0.2.0/24"], "grafana_web": "192.0.2.0/24"})
+    assert any("platform_endpoint_cidrs.grafana_wbe: no such port" in e and "did you mean 'grafana_web'" in e
+               for e in errors), errors
+    assert any("platform_endpoint_cidrs.grafana_web: must be a list" in e for e in errors), errors
+    assert port_errors(PORTS, INV, GROUPS, {"grafana_web": ["192.0.2.0/24"]}) == []

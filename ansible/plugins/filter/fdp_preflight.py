@@ -191,6 +191,11 @@ def _format_error(name: str, value: Any, allow_public: bool = False) -> str | No
     fmt = next((f for suffix, f in _SUFFIX_FORMATS if name.endswith(suffix)), None)
     if fmt == "cidr_list" and isinstance(value, list):
         return _cidr_list_error(value, allow_public)
+    if fmt == "cidr_list" and isinstance(value, Mapping):  # name -> networks (platform_endpoint_cidrs)
+        for key, nets in sorted(value.items()):
+            problem = _cidr_list_error(nets, allow_public) if isinstance(nets, list) else None
+            if problem:
+                return f"entry '{key}' {problem}"
     if fmt == "port" and not isinstance(value, bool):
         try:
             port = int(value)

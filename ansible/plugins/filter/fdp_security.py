@@ -6,6 +6,7 @@ Unit-tested in tests/unit/test_security_filters.py.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -72,15 +73,21 @@ def firewall_rules(
     hostvars: Mapping[str, Mapping[str, Any]],
     client_cidrs: Iterable[str] = (),
     admin_cidrs: Iterable[str] = (),
+    endpoint_cidrs: Mapping[str, Iterable[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The input rules of `host`: one per port it listens on, with the sources allowed.
 
     Sources are the addresses of the members of the entry's from_groups, plus client_cidrs for
     ports marked client and admin_cidrs for ports marked admin (administration APIs that are
-    not published to users). A port nobody may reach gets no rule (it stays closed).
+    not published to users). endpoint_cidrs (platform_endpoint_cidrs: port name -> networks)
+    gives one port its own user networks: they replace client_cidrs for that port (admin_cidrs
+    still apply to admin ports), so a site can narrow a published endpoint or open an
+    administration endpoint to one more network. A port nobody may reach gets no rule.
     """
     clients = [ipaddress.ip_network(str(c), strict=False) for c in client_cidrs]
     admins = [ipaddress.ip_network(str(c), strict=False) for c in admin_cidrs]
+    own = {name: [ipaddress.ip_network(str(c), strict=False) for c in nets or ()]
+           for name, nets in (endpoint_cidrs or {}).items()}
     host_groups = {g for g, members in groups.items() if host in members}
     rules = []
     for name, entry in sorted(ports.items()):
@@ -90,7 +97,9 @@ def firewall_rules(
         nets = []
         for peer in _members(entry.get("from_groups", ()), groups):
             nets.append(ipaddress.ip_network(host_address(peer, hostvars)))
-        if entry.get("client"):
+        if name in own:
+            nets.extend(own[name])
+        elif entry.get("client"):
             nets.extend(clients)
         if entry.get("admin"):
             nets.extend(admins)
@@ -145,10 +154,21 @@ def port_collisions(ports: Mapping[str, Mapping[str, Any]], host: str, groups: M
 
 
 def port_errors(ports: Mapping[str, Mapping[str, Any]], groups: Mapping[str, Iterable[str]],
-                known_groups: Iterable[str]) -> list[str]:
-    """The port matrix's own consistency, then every host's collisions: what preflight checks
-    on the controller before any host is contacted."""
+                known_groups: Iterable[str], endpoint_cidrs: Mapping[str, Any] | None = None) -> list[str]:
+    """The port matrix's own consistency, then platform_endpoint_cidrs' port names, then every
+    host's collisions: what preflight checks on the controller before any host is contacted.
+    (The networks themselves are checked like every *_cidrs variable, with the variables.)"""
     errors = port_matrix_errors(ports, known_groups)
+    if errors:
+        return errors
+    for name, nets in sorted((endpoint_cidrs or {}).items()):
+        if name not in ports:
+            close = difflib.get_close_matches(str(name), list(ports), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            errors.append(f"platform_endpoint_cidrs.{name}: no such port in platform_ports{hint}")
+        elif not isinstance(nets, list):
+            errors.append(f"platform_endpoint_cidrs.{name}: must be a list of networks (CIDR), "
+                          f"got {type(nets).__name__}")
     if errors:
         return errors
     for host in sorted(groups.get(ALL, ())):

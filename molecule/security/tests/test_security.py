@@ -40,18 +40,33 @@ def get(name):
 HOSTS = {name: get(name) for name in ADDR}
 
 
+# The scenario's per-endpoint user networks (molecule.yml): they replace the client networks of
+# their port.
+_SCENARIO_VARS = yaml.safe_load((PROJECT / "molecule/security/molecule.yml").read_text())["provisioner"]["inventory"][
+    "group_vars"]["all"]
+ENDPOINT_CIDRS = _SCENARIO_VARS["platform_endpoint_cidrs"]
+OUTSIDER = "10.231.40.14/32"
+assert _SCENARIO_VARS["platform_client_cidrs"] == [OUTSIDER]
+
+
+def outsider_may_reach(name: str, entry: dict) -> bool:
+    if name in ENDPOINT_CIDRS:
+        return OUTSIDER in ENDPOINT_CIDRS[name]
+    return bool(entry["client"])
+
+
 def expected_flows():
     """(listener, proto, port) -> set of source hosts that must get through, computed directly
     from the port data and the scenario's groups (independently of the firewall role's code)."""
     flows = {}
-    for entry in PORTS.values():
+    for name, entry in PORTS.items():
         for listener, groups in GROUPS.items():
             listens = "all" in entry["groups"] and listener != "sc4" or groups & set(entry["groups"])
             if not listens:
                 continue
             allowed = {h for h, g in GROUPS.items() if g & set(entry["from_groups"])}
-            if entry["client"]:
-                allowed.add("sc4")  # the scenario's only client CIDR
+            if outsider_may_reach(name, entry):
+                allowed.add("sc4")  # the scenario's only user network
             key = (listener, entry["protocol"], entry["port"])
             flows[key] = flows.get(key, set()) | allowed
     return flows
@@ -101,7 +116,7 @@ def test_declared_flows_open_and_everything_else_closed(listeners):
 
 def test_outsider_reaches_only_published_client_ports(listeners):
     flows = listeners
-    client_ports = {(e["protocol"], e["port"]) for e in PORTS.values() if e["client"]}
+    client_ports = {(e["protocol"], e["port"]) for name, e in PORTS.items() if outsider_may_reach(name, e)}
     targets = [f"{ADDR[listener]}:{proto}:{port}" for (listener, proto, port) in flows if listener != "sc4"]
     result = json.loads(HOSTS["sc4"].check_output(f"/usr/local/bin/fdp-probe check {' '.join(targets)}"))
     opened = {t for t, ok in result.items() if ok}
@@ -109,6 +124,17 @@ def test_outsider_reaches_only_published_client_ports(listeners):
     for target in opened:
         _, proto, port = target.rsplit(":", 2)
         assert (proto, int(port)) in client_ports, f"outsider reached non-client port {target}"
+
+
+def test_each_endpoint_has_its_own_user_networks(listeners):
+    """Prometheus and Alertmanager are administration endpoints (admin networks only), Grafana is
+    published to users; platform_endpoint_cidrs here opens Prometheus to the outsider's network
+    and closes Grafana to every user network."""
+    names = ("prometheus_web", "grafana_web", "alertmanager_web")
+    targets = {name: f"{ADDR['sc1']}:tcp:{PORTS[name]['port']}" for name in names}
+    result = json.loads(HOSTS["sc4"].check_output(f"/usr/local/bin/fdp-probe check {' '.join(targets.values())}"))
+    reached = {name: result[target] for name, target in targets.items()}
+    assert reached == {"prometheus_web": True, "grafana_web": False, "alertmanager_web": False}
 
 
 def test_ssh_only_from_the_admin_cidr():

@@ -124,8 +124,8 @@ locals {
   ])
 
   # One entry per port: who listens, who may connect (member addresses of from_groups, in host
-  # order) and whether client networks (client) or the administrators' networks (admin) may
-  # connect too.
+  # order) and whether client networks (client, or the port's own endpoint_cidrs) or the
+  # administrators' networks (admin) may connect too.
   firewall_ports = {
     for name, e in local.ports : name => {
       port        = try(e.port, 0)
@@ -140,7 +140,10 @@ locals {
         for h in local.host_names : "${local.host[h].address}/32"
         if anytrue([for g in try(e.from_groups, []) : contains(lookup(local.members, g, []), h)])
       ]
-      client_cidrs = concat(try(e.client, false) ? var.client_cidrs : [], try(e.admin, false) ? var.admin_cidrs : [])
+      client_cidrs = concat(
+        contains(keys(var.endpoint_cidrs), name) ? var.endpoint_cidrs[name] : (try(e.client, false) ? var.client_cidrs : []),
+        try(e.admin, false) ? var.admin_cidrs : [],
+      )
     }
   }
 
@@ -179,9 +182,10 @@ locals {
   })
 
   group_vars_all_yaml = templatefile("${path.module}/templates/group_vars_all.yml.tftpl", {
-    environment  = var.environment
-    admin_cidrs  = var.admin_cidrs
-    client_cidrs = var.client_cidrs
-    extra_groups = local.extra_groups
+    environment    = var.environment
+    admin_cidrs    = var.admin_cidrs
+    client_cidrs   = var.client_cidrs
+    endpoint_cidrs = var.endpoint_cidrs
+    extra_groups   = local.extra_groups
   })
 }

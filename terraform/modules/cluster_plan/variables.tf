@@ -194,6 +194,17 @@ variable "client_cidrs" {
   }
 }
 
+variable "endpoint_cidrs" {
+  description = "One endpoint's own user networks: port name of the port data -> networks (CIDR). They replace client_cidrs for that port; admin ports stay open to admin_cidrs too; an empty list closes a published port to users (platform_endpoint_cidrs)."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for c in flatten(values(var.endpoint_cidrs)) : can(cidrhost(c, 0))])
+    error_message = "endpoint_cidrs must map port names to networks in CIDR notation (e.g. {grafana_web = [\"203.0.113.0/24\"]})."
+  }
+}
+
 variable "ssh" {
   description = "How Ansible connects: user (ansible_user; null = Ansible's default), port (ansible_port), private_key_file (ansible_ssh_private_key_file, a path on the controller) and authorized_keys (public keys the VM platforms install for user)."
   type = object({

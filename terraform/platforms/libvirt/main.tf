@@ -1,14 +1,15 @@
 module "plan" {
   source = "../../modules/cluster_plan"
 
-  environment   = var.environment
-  hosts         = var.hosts
-  network       = var.network
-  admin_cidrs   = var.admin_cidrs
-  client_cidrs  = var.client_cidrs
-  ssh           = var.ssh
-  ports_file    = var.ports_file
-  platform_file = var.platform_file
+  environment    = var.environment
+  hosts          = var.hosts
+  network        = var.network
+  admin_cidrs    = var.admin_cidrs
+  client_cidrs   = var.client_cidrs
+  endpoint_cidrs = var.endpoint_cidrs
+  ssh            = var.ssh
+  ports_file     = var.ports_file
+  platform_file  = var.platform_file
 }
 
 module "cloud_init" {

@@ -44,6 +44,12 @@ variable "client_cidrs" {
   default     = []
 }
 
+variable "endpoint_cidrs" {
+  description = "One endpoint's own user networks: port name -> networks (CIDR), replacing client_cidrs for that port (platform_endpoint_cidrs)."
+  type        = map(list(string))
+  default     = {}
+}
+
 variable "ssh" {
   description = "SSH for Ansible and for the VMs: user, port, private_key_file (on the controller) and authorized_keys (installed for user on created VMs)."
   type = object({

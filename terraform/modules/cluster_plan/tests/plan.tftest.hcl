@@ -203,6 +203,32 @@ run "firewall_without_client_networks_closes_client_only_ports" {
   }
 }
 
+run "firewall_endpoint_networks_replace_the_client_networks_of_one_port" {
+  command = plan
+
+  variables {
+    ports_file     = "tests/fixtures/ports.yml"
+    endpoint_cidrs = { console = ["198.51.100.0/24"], s3 = [] }
+  }
+
+  assert {
+    condition     = jsonencode(output.firewall.ports["console"].client_cidrs) == jsonencode(["198.51.100.0/24"]) && jsonencode(output.firewall.ports["s3"].client_cidrs) == jsonencode([])
+    error_message = "An endpoint's own networks replace the client networks of that port only."
+  }
+  assert {
+    condition = jsonencode(output.firewall.rules["store1"]) == jsonencode([
+      { name = "console", port = 9001, protocol = "tcp", sources = ["198.51.100.0/24"] },
+      { name = "node", port = 9100, protocol = "tcp", sources = ["10.20.0.22/32"] },
+      { name = "s3", port = 9000, protocol = "tcp", sources = ["10.20.0.10/32", "10.20.0.11/32", "10.20.0.12/32", "10.20.0.13/32", "10.20.0.16/32"] },
+    ])
+    error_message = "Host rules of store1 with endpoint networks are wrong."
+  }
+  assert {
+    condition     = yamldecode(output.group_vars_all_yaml).platform_endpoint_cidrs == { console = ["198.51.100.0/24"], s3 = [] }
+    error_message = "platform_endpoint_cidrs must be handed to Ansible."
+  }
+}
+
 run "firewall_reads_the_repository_port_data_by_default" {
   command = plan
 

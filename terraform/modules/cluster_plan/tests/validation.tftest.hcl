@@ -578,6 +578,16 @@ run "client_cidrs_format" {
   }
 }
 
+run "endpoint_cidrs_format" {
+  # endpoint_cidrs map port names to CIDR networks.
+  command         = plan
+  expect_failures = [var.endpoint_cidrs]
+
+  variables {
+    endpoint_cidrs = { grafana_web = ["analysts"] }
+  }
+}
+
 run "ssh_user" {
   # ssh.user is a POSIX user name.
   command         = plan

@@ -168,3 +168,20 @@ def test_endpoint_networks_must_name_ports():
                for e in errors), errors
     assert any("platform_endpoint_cidrs.grafana_web: must be a list" in e for e in errors), errors
     assert port_errors(PORTS, INV, GROUPS, {"grafana_web": ["192.0.2.0/24"]}) == []
+
+
+def test_certificate_names_are_the_host_and_its_service_address():
+    """A multi-homed host (here with a Docker bridge) is named by its names, ansible_host, the
+    address peers use and the aliases: not by every address it has."""
+    from fdp_security import host_names
+    facts = {"hostname": "db1", "fqdn": "db1.corp.example", "all_ipv4_addresses": ["10.0.0.5", "172.17.0.1"],
+             "default_ipv4": {"address": "10.0.0.5"}}
+    hostvars = {"db1": {"ansible_host": "db1.corp.example", "ansible_facts": facts},
+                "ip1": {"ansible_host": "10.0.0.6", "ansible_facts": {**facts, "hostname": "ip1", "fqdn": "ip1"}}}
+    assert host_names("db1", hostvars, ["metastore.corp.example"]) == [
+        "db1", "db1.corp.example", "10.0.0.5", "metastore.corp.example"]
+    assert "172.17.0.1" not in subject_alt_names(host_names("db1", hostvars))
+    # with an IP as ansible_host, that IP is the service address
+    assert host_names("ip1", hostvars) == ["ip1", "10.0.0.6"]
+    # without facts nor an IP: the names only (the firewall reports the missing address)
+    assert host_names("bare", {"bare": {}}) == ["bare"]

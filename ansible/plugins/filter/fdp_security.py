@@ -48,6 +48,25 @@ def host_address(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> ipaddr
     )
 
 
+def host_names(host: str, hostvars: Mapping[str, Mapping[str, Any]], aliases: Iterable[str] = ()) -> list[str]:
+    """What a host's certificate names: its inventory name, host name, FQDN, ansible_host, the
+    service address its peers connect to (host_address) and the site's aliases. Not every
+    address of the host: a container bridge or a second network's address is nobody's way to
+    the service, and a certificate naming it could be presented there."""
+    hv = hostvars.get(host, {})
+    facts = hv.get("ansible_facts") or {}
+    names = [host, facts.get("hostname"), facts.get("fqdn"), hv.get("ansible_host", host)]
+    try:
+        names.append(str(host_address(host, hostvars)))
+    except ValueError:
+        pass
+    out: list[str] = []
+    for name in [*names, *(aliases or ())]:
+        if name and str(name) not in out:
+            out.append(str(name))
+    return out
+
+
 def collapse_networks(items: Iterable[str]) -> list[str]:
     """Addresses/CIDRs merged and deduplicated (IPv4 first): what nft would keep of the set."""
     nets = [ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip()]
@@ -182,6 +201,7 @@ class FilterModule:
     def filters(self):
         return {
             "fdp_subject_alt_names": subject_alt_names,
+            "fdp_host_names": host_names,
             "fdp_firewall_rules": firewall_rules,
             "fdp_port_matrix_errors": port_matrix_errors,
             "fdp_port_collisions": port_collisions,

@@ -311,12 +311,29 @@ def test_verbose_rerun_changes_nothing_reissues_nothing_and_logs_no_secret():
     STATE["serials"] = before
 
 
-def test_rotation_reissues_every_certificate_and_restarts_nothing_that_is_not_installed():
+def public_keys() -> dict[str, str]:
+    """Each host's public key (SHA-256 of its DER form), from the private key file."""
+    return {name: host.check_output("openssl pkey -in /etc/fdp/tls/host.key -pubout -outform DER | sha256sum")
+            for name, host in HOSTS.items()}
+
+
+def test_rotation_reissues_every_certificate_and_key_and_restarts_nothing_that_is_not_installed():
     before = STATE.get("serials") or serials()
+    keys_before = public_keys()
     result = playbook(str(PROJECT / "rotate-certs.yml"))
     assert result.returncode == 0, result.stdout[-3000:]
     after = serials()
     assert all(after[n] != before[n] for n in ADDR), (before, after)
+    # new keys (rotate-certs.yml sets pki_rotate_keys), each matching its certificate, in place
+    keys_after = public_keys()
+    assert all(keys_after[n] != keys_before[n] for n in ADDR), "a host kept its private key"
+    for name, host in HOSTS.items():
+        cert_key = host.check_output("openssl x509 -in /etc/fdp/tls/host.crt -noout -pubkey | openssl pkey -pubin "
+                                     "-outform DER | sha256sum")
+        assert cert_key == keys_after[name], f"{name}: the certificate is not for the new key"
+        key = host.file("/etc/fdp/tls/host.key")
+        assert (key.user, key.group, key.mode) == ("root", "fdp", 0o640)
+        assert not host.file("/etc/fdp/tls/host.key.next").exists
     # The apply stages ran (hosts here are in component groups) but found no unit installed.
     assert "PLAY [Monitoring - node_exporter on every host]" in result.stdout
     assert "Restart, reload or start - restart" not in result.stdout

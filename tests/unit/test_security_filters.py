@@ -185,3 +185,34 @@ def test_certificate_names_are_the_host_and_its_service_address():
     assert host_names("ip1", hostvars) == ["ip1", "10.0.0.6"]
     # without facts nor an IP: the names only (the firewall reports the missing address)
     assert host_names("bare", {"bare": {}}) == ["bare"]
+
+
+def test_egress_destinations_are_the_inventory_and_the_admin_networks():
+    from fdp_security import egress_destinations
+    assert egress_destinations(["s1", "s2", "q1"], HV, ["198.51.100.0/24"], ["10.0.0.11/32"]) == [
+        "10.0.0.11/32", "10.0.0.12/32", "10.0.0.21/32", "198.51.100.0/24"]
+
+
+@pytest.mark.parametrize(
+    ("entries", "fragment"),
+    [
+        ({"destinations": ["192.0.2.10/32"]}, "must be a list"),
+        ([{"destinations": []}], "destinations must be a non-empty list"),
+        ([{"destinations": ["mirror.example"]}], "'mirror.example' is not a network"),
+        ([{"destinations": ["192.0.2.10/32"], "port": 70000}], "port must be 1..65535"),
+        ([{"destinations": ["192.0.2.10/32"], "port": 443, "protocol": "icmp"}], "protocol must be tcp or udp"),
+        ([{"destinations": ["192.0.2.10/32"], "protocol": "udp"}], "a protocol needs a port"),
+        ([{"destinations": ["192.0.2.10/32"], "ports": [443]}], "unknown keys ['ports']"),
+    ],
+)
+def test_the_egress_allow_list_is_checked(entries, fragment):
+    from fdp_security import output_allow_errors
+    errors = output_allow_errors(entries)
+    assert any(fragment in e for e in errors), errors
+
+
+def test_a_valid_egress_allow_list_passes():
+    from fdp_security import output_allow_errors
+    assert output_allow_errors([{"destinations": ["192.0.2.10/32", "2001:db8::/48"], "port": 443, "comment": "mirror"},
+                                {"destinations": ["203.0.113.5/32"]},
+                                {"destinations": ["192.0.2.53/32"], "port": 123, "protocol": "udp"}]) == []

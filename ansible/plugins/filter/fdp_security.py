@@ -67,6 +67,48 @@ def host_names(host: str, hostvars: Mapping[str, Mapping[str, Any]], aliases: It
     return out
 
 
+def egress_destinations(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]],
+                        admin_cidrs: Iterable[str] = (), extra: Iterable[str] = ()) -> list[str]:
+    """Where a host may open connections when its egress is filtered: every host of the
+    inventory (its peers: component traffic, scrapes, gossip), the admin networks (the
+    controller, a mirror there) and `extra`, merged (IPv4 first)."""
+    items = [str(host_address(h, hostvars)) for h in hosts]
+    return collapse_networks([*items, *admin_cidrs, *extra])
+
+
+def output_allow_errors(entries: Any) -> list[str]:
+    """firewall_output_allow: [{destinations: [CIDR, ...], port?, protocol? (tcp | udp), comment?}]."""
+    if not isinstance(entries, list):
+        return [f"firewall_output_allow must be a list, got {type(entries).__name__}"]
+    errors = []
+    for index, entry in enumerate(entries):
+        where = f"firewall_output_allow[{index}]"
+        if not isinstance(entry, Mapping):
+            errors.append(f"{where} must be a dict with destinations (and port, protocol, comment)")
+            continue
+        unknown = set(entry) - {"destinations", "port", "protocol", "comment"}
+        if unknown:
+            errors.append(f"{where}: unknown keys {sorted(unknown)} (destinations, port, protocol, comment)")
+        nets = entry.get("destinations")
+        if not isinstance(nets, list) or not nets:
+            errors.append(f"{where}: destinations must be a non-empty list of networks (CIDR)")
+        else:
+            for net in nets:
+                try:
+                    ipaddress.ip_network(str(net), strict=False)
+                except ValueError:
+                    errors.append(f"{where}: '{net}' is not a network (write e.g. 192.0.2.10/32)")
+        if "port" in entry:
+            port = entry["port"]
+            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                errors.append(f"{where}: port must be 1..65535, got {port!r}")
+        if entry.get("protocol", "tcp") not in ("tcp", "udp"):
+            errors.append(f"{where}: protocol must be tcp or udp, got {entry.get('protocol')!r}")
+        elif "protocol" in entry and "port" not in entry:
+            errors.append(f"{where}: a protocol needs a port (without one, every port is open)")
+    return errors
+
+
 def collapse_networks(items: Iterable[str]) -> list[str]:
     """Addresses/CIDRs merged and deduplicated (IPv4 first): what nft would keep of the set."""
     nets = [ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip()]
@@ -207,4 +249,6 @@ class FilterModule:
             "fdp_port_collisions": port_collisions,
             "fdp_port_errors": port_errors,
             "fdp_collapse_networks": collapse_networks,
+            "fdp_egress_destinations": egress_destinations,
+            "fdp_output_allow_errors": output_allow_errors,
         }

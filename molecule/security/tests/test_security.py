@@ -9,6 +9,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 from pathlib import Path
@@ -135,6 +136,29 @@ def test_each_endpoint_has_its_own_user_networks(listeners):
     result = json.loads(HOSTS["sc4"].check_output(f"/usr/local/bin/fdp-probe check {' '.join(targets.values())}"))
     reached = {name: result[target] for name, target in targets.items()}
     assert reached == {"prometheus_web": True, "grafana_web": False, "alertmanager_web": False}
+
+
+def connect_error(host, address: str, port: int) -> str:
+    """What a TCP connect from `host` meets: 'connected', an errno name, or 'timeout'."""
+    code = ("import errno, socket\ns = socket.socket()\ns.settimeout(8)\ntry:\n"
+            f"    s.connect(('{address}', {port}))\n    print('connected')\n"
+            "except OSError as e:\n    print(errno.errorcode.get(e.errno, 'timeout') if e.errno else 'timeout')\n")
+    return host.check_output("python3 -c " + shlex.quote(code))
+
+
+def test_egress_is_filtered_on_the_host_that_asks_for_it():
+    """sc3 sets firewall_filter_output: a connection to an address outside the platform, the
+    admin network and its allow-list is refused on sc3 itself (EPERM: the packet never leaves),
+    while sc2, without the egress filter, sends it (nobody answers there). Its peers stay
+    reachable: the flow matrix above ran from sc3 too."""
+    assert "chain output" in HOSTS["sc3"].check_output("nft list table inet fdp_filter")
+    assert "chain output" not in HOSTS["sc2"].check_output("nft list table inet fdp_filter")
+    nobody = f"{NET}.99"
+    assert connect_error(HOSTS["sc3"], nobody, 9) == "EPERM"
+    assert connect_error(HOSTS["sc2"], nobody, 9) != "EPERM"
+    assert connect_error(HOSTS["sc3"], ADDR["sc1"], 22) != "EPERM"  # a platform host
+    listing = HOSTS["sc3"].check_output("nft list chain inet fdp_filter output")
+    assert "policy drop" in listing and "tcp dport 443 ip daddr 192.0.2.10 accept" in listing, listing
 
 
 def test_ssh_only_from_the_admin_cidr():

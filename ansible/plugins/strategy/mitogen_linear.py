@@ -6,8 +6,17 @@ docs/operations.md shows the benchmark of both."""
 
 from __future__ import annotations
 
+import ansible_mitogen.affinity
 import ansible_mitogen.loaders
 import ansible_mitogen.strategy
+
+# Mitogen pins Ansible's processes to CPUs. On a machine with fewer than 4 CPUs its policy puts
+# the top-level process and every worker on CPU 1 (CPU 0 is kept for its multiplexer), and
+# whatever they start inherits that mask: measured on a 2-core controller, every playbook, and
+# every lab host (systemd-nspawn) a playbook started, ran on CPU 1 while CPU 0 idled. The base
+# Policy pins nothing: placement is left to the kernel. (Read at call time by Mitogen, so setting
+# it when the strategy loads is early enough.)
+ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
 
 DOCUMENTATION = """
 name: mitogen_linear

@@ -5,11 +5,6 @@ from __future__ import annotations
 import pytest
 from fdp_testinfra import last_check_mode_run, read_json, run_reports
 
-# The verify runs in two pytest-xdist workers (molecule.yml): the baseline, Debian 13, Trino,
-# Kafka, object storage and catalog modules in one, in file order; Flink and observability in
-# the other.
-pytestmark = pytest.mark.xdist_group("components")
-
 STATUS = "/etc/fdp/baseline/status.json"
 HOSTS = {"pl1", "pl2", "pl3", "pl4"}
 

@@ -15,11 +15,6 @@ import pytest
 import testinfra
 from fdp_testinfra import playbook, recap_changed
 
-# The verify runs in two pytest-xdist workers (molecule.yml): the baseline, Debian 13, Trino,
-# Kafka, object storage and catalog modules in one, in file order; Flink and observability in
-# the other.
-pytestmark = pytest.mark.xdist_group("components")
-
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 RELEASES = {"pl1": "12", "pl2": "13", "pl3": "12", "pl4": "12"}
 HELPER = "molecule/platform/files/java-runtimes.yml"

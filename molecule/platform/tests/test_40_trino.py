@@ -31,11 +31,6 @@ import pytest
 import testinfra
 from fdp_testinfra import accepted_sources, covers, playbook, wait_for
 
-# The verify runs in two pytest-xdist workers (molecule.yml): the baseline, Debian 13, Trino,
-# Kafka, object storage and catalog modules in one, in file order; Flink and observability in
-# the other.
-pytestmark = pytest.mark.xdist_group("components")
-
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
 NET = "10.231.50"

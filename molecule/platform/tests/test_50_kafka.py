@@ -46,11 +46,6 @@ from fdp_kafka import (  # noqa: E402
     parse_quorum_status,
 )
 
-# The verify runs in two pytest-xdist workers (molecule.yml): the baseline, Debian 13, Trino,
-# Kafka, object storage and catalog modules in one, in file order; Flink and observability in
-# the other.
-pytestmark = pytest.mark.xdist_group("components")
-
 NET = "10.231.50"
 ADDR = {"pl1": f"{NET}.11", "pl2": f"{NET}.12", "pl3": f"{NET}.13", "pl4": f"{NET}.14"}
 CONTROLLER_HOST = f"{NET}.1"  # the Ansible controller: a platform client (platform_client_cidrs)

@@ -21,11 +21,6 @@ import yaml
 from botocore.config import Config
 from fdp_testinfra import wait_for
 
-# The verify runs in two pytest-xdist workers (molecule.yml): the baseline, Debian 13, Trino,
-# Kafka, object storage and catalog modules in one, in file order; Flink and observability in
-# the other.
-pytestmark = pytest.mark.xdist_group("components")
-
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])

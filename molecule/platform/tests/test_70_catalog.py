@@ -20,11 +20,6 @@ import pytest
 import yaml
 from fdp_testinfra import credential, inventory_dir, lab_host, playbook, run_reports, wait_for
 
-# The verify runs in two pytest-xdist workers (molecule.yml): the baseline, Debian 13, Trino,
-# Kafka, object storage and catalog modules in one, in file order; Flink and observability in
-# the other.
-pytestmark = pytest.mark.xdist_group("components")
-
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 NET = "10.231.50"
 ADDR = {"pl1": f"{NET}.11", "pl2": f"{NET}.12", "pl3": f"{NET}.13", "pl4": f"{NET}.14"}

@@ -189,7 +189,7 @@ def test_certificate_names_are_the_host_and_its_service_address():
 
 def test_egress_destinations_are_the_inventory_and_the_admin_networks():
     from fdp_security import egress_destinations
-    assert egress_destinations(["s1", "s2", "q1"], HV, ["198.51.100.0/24"], ["10.0.0.11/32"]) == [
+    assert egress_destinations(["s1", "s2", "q1", "s1"], HV, ["198.51.100.0/24", "10.0.0.11/32"]) == [
         "10.0.0.11/32", "10.0.0.12/32", "10.0.0.21/32", "198.51.100.0/24"]
 
 

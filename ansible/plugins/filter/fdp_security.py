@@ -68,12 +68,12 @@ def host_names(host: str, hostvars: Mapping[str, Mapping[str, Any]], aliases: It
 
 
 def egress_destinations(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]],
-                        admin_cidrs: Iterable[str] = (), extra: Iterable[str] = ()) -> list[str]:
+                        admin_cidrs: Iterable[str] = ()) -> list[str]:
     """Where a host may open connections when its egress is filtered: every host of the
-    inventory (its peers: component traffic, scrapes, gossip), the admin networks (the
-    controller, a mirror there) and `extra`, merged (IPv4 first)."""
+    inventory (its peers: component traffic, scrapes, gossip) and the admin networks (the
+    controller, a mirror there), merged (IPv4 first)."""
     items = [str(host_address(h, hostvars)) for h in hosts]
-    return collapse_networks([*items, *admin_cidrs, *extra])
+    return collapse_networks([*items, *admin_cidrs])
 
 
 def output_allow_errors(entries: Any) -> list[str]:

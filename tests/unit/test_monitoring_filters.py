@@ -166,8 +166,15 @@ def test_generated_prometheus_config_passes_promtool(tmp_path):
     assert by_job["flink"]["scheme"] == "http" and "basic_auth" not in by_job["flink"]
     assert by_job["node"]["basic_auth"]["username"] == "prometheus"
     assert by_job["minio"]["authorization"]["credentials_file"] == str(tmp_path / "minio_prometheus_token")
-    assert m.bearer_credentials(targets, JOBS) == ["minio_prometheus_token"]
-    (tmp_path / "minio_prometheus_token").write_text("t")
+    # Prometheus and Alertmanager are scraped as web users of their own, not as the scrape user.
+    assert by_job["prometheus"]["basic_auth"] == {"username": "monitor",
+                                                  "password_file": str(tmp_path / "prometheus_monitor_password")}
+    assert by_job["alertmanager"]["basic_auth"] == {"username": "alerting",
+                                                    "password_file": str(tmp_path / "alertmanager_alerting_password")}
+    assert m.scrape_credentials(targets, JOBS) == ["alertmanager_alerting_password", "minio_prometheus_token",
+                                                   "prometheus_monitor_password"]
+    for name in m.scrape_credentials(targets, JOBS):
+        (tmp_path / name).write_text("t")
     config = {
         "global": {"scrape_interval": "15s", "evaluation_interval": "15s"},
         "scrape_configs": configs,
@@ -206,3 +213,14 @@ def test_certificate_metrics_writer_exports_every_certificate_of_a_bundle(tmp_pa
     assert abs(float(host_line.rsplit(" ", 1)[1]) - in_30_days) < 120
     assert f'fdp_tls_certificate_check_success{{kind="missing",path="{tmp_path / "nope.crt"}"}} 0' in text
     assert f'fdp_tls_certificate_check_success{{kind="host",path="{host}"}} 1' in text
+
+
+@pytest.mark.parametrize("job, message", [
+    ({"auth": "basic", "user": "monitor"}, "auth basic takes 'user' and 'credential' together"),
+    ({"auth": "basic", "credential": "x_password"}, "auth basic takes 'user' and 'credential' together"),
+    ({"auth": "bearer"}, "auth bearer needs 'credential'"),
+])
+def test_a_job_with_half_a_login_is_refused(job, message):
+    jobs = {"j": dict(job, targets=[{"group": "prometheus", "port": "prometheus_web"}])}
+    with pytest.raises(AnsibleFilterError, match=message):
+        m.scrape_configs(m.scrape_targets(jobs, GROUPS, HOSTVARS, PORTS), jobs, "/sd", "/ca", "prometheus", "/pw", "/c")

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import bcrypt
 import pytest
 import yaml
 
@@ -57,7 +58,9 @@ def render(tmp_path: Path, extra: dict | None = None):
     (tls / "ca.crt").write_text("")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mon1", "-days", "1",
                     "-keyout", str(tls / "host.key"), "-out", str(tls / "host.crt")], check=True, capture_output=True)
-    variables = {"platform_config_dir": str(conf), "platform_tls_dir": str(tls), **(extra or {})}
+    # One credentials store for both roles, as in one environment.
+    variables = {"platform_config_dir": str(conf), "platform_tls_dir": str(tls),
+                 "platform_credentials_dir": str(tmp_path / "credentials"), **(extra or {})}
     for role in ("prometheus", "alertmanager"):
         result, out, _ = render_role(tmp_path / role, role, INVENTORY, hosts=role, extra_vars=variables)
         if result.returncode != 0:
@@ -102,10 +105,34 @@ def test_prometheus_config_scrapes_the_inventory_and_alerts_every_alertmanager(r
     assert config["global"]["external_labels"] == {"environment": "test"}
     assert len(config["rule_files"]) == len(list((REPO / "roles/prometheus/files/rules").glob("*.rules.yml")))
     am = config["alerting"]["alertmanagers"][0]
-    assert am["scheme"] == "https" and am["basic_auth"]["username"] == "prometheus"
+    assert am["scheme"] == "https" and am["basic_auth"]["username"] == "alerting"
     assert am["file_sd_configs"][0]["files"] == [f"{conf}/prometheus/targets/alertmanager.yml"]
     targets = yaml.safe_load((conf / "prometheus" / "targets" / "alertmanager.yml").read_text())
     assert [t["targets"] for t in targets] == [["198.51.100.11:9095"], ["198.51.100.12:9095"]]
+
+
+def test_each_monitoring_account_opens_only_its_own_door(rendered):
+    """The exporters' scrape user is no web user of Prometheus or Alertmanager; Prometheus sends
+    alerts (and scrapes Alertmanager) as alerting, scrapes itself as monitor, and the password
+    files it holds open exactly those hashes."""
+    _, _, conf = rendered
+    prom_users = yaml.safe_load((conf / "prometheus" / "web-config.yml").read_text())["basic_auth_users"]
+    am_users = yaml.safe_load((conf / "alertmanager" / "web-config.yml").read_text())["basic_auth_users"]
+    assert set(prom_users) == {"admin", "grafana", "monitor"}
+    assert set(am_users) == {"admin", "grafana", "alerting"}
+    config = yaml.safe_load((conf / "prometheus" / "prometheus.yml").read_text())
+    logins = {c["job_name"]: c.get("basic_auth") for c in config["scrape_configs"]}
+    logins["(alerts)"] = config["alerting"]["alertmanagers"][0]["basic_auth"]
+    users = {"prometheus": prom_users, "alertmanager": am_users, "(alerts)": am_users}
+    for job, web_users in users.items():
+        login = logins[job]
+        password = Path(login["password_file"]).read_text().encode()
+        assert bcrypt.checkpw(password, web_users[login["username"]].encode()), job
+    scrape = logins["node"]
+    assert scrape["username"] not in prom_users and scrape["username"] not in am_users
+    scrape_password = Path(scrape["password_file"]).read_text().encode()
+    for hashed in [*prom_users.values(), *am_users.values()]:
+        assert not bcrypt.checkpw(scrape_password, hashed.encode())
 
 
 def test_alertmanager_config_passes_amtool_with_webhook_email_and_routes(rendered):

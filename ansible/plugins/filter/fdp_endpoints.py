@@ -50,8 +50,9 @@ def metrics_jobs(endpoints: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[s
         _check(name, endpoint)
         job = {"scheme": endpoint.get("scheme", "https"), "metrics_path": metrics.get("path", "/metrics"),
                "auth": metrics.get("auth", "basic")}
-        if metrics.get("credential"):
-            job["credential"] = metrics["credential"]
+        for key in ("user", "credential"):
+            if metrics.get(key):
+                job[key] = metrics[key]
         target = {"group": endpoint["group"], "port": endpoint["port"]}
         if metrics.get("role"):
             target["role"] = metrics["role"]

@@ -86,6 +86,9 @@ def _check_job(name: str, job: dict, ports: dict) -> None:
         raise AnsibleFilterError(f"platform_metrics_jobs.{name}.scheme must be http or https")
     if job.get("auth") == "bearer" and not job.get("credential"):
         raise AnsibleFilterError(f"platform_metrics_jobs.{name}: auth bearer needs 'credential'")
+    if job.get("auth", "basic") == "basic" and bool(job.get("user")) != bool(job.get("credential")):
+        raise AnsibleFilterError(f"platform_metrics_jobs.{name}: auth basic takes 'user' and 'credential' together "
+                                 "(neither: the scrape user)")
     for target in job["targets"]:
         if "group" not in target or "port" not in target:
             raise AnsibleFilterError(f"platform_metrics_jobs.{name}: every target needs 'group' and 'port'")
@@ -134,7 +137,10 @@ def scrape_configs(targets: dict, jobs: dict, sd_dir: str, ca_file: str, usernam
         if scheme == "https":
             config["tls_config"] = {"ca_file": ca_file}
         auth = job.get("auth", "basic")
-        if auth == "basic":
+        if auth == "basic" and job.get("user"):
+            config["basic_auth"] = {"username": job["user"],
+                                    "password_file": f"{credentials_dir}/{job['credential']}"}
+        elif auth == "basic":
             config["basic_auth"] = {"username": username, "password_file": password_file}
         elif auth == "bearer":
             config["authorization"] = {"type": "Bearer",
@@ -143,9 +149,11 @@ def scrape_configs(targets: dict, jobs: dict, sd_dir: str, ca_file: str, usernam
     return configs
 
 
-def bearer_credentials(targets: dict, jobs: dict) -> list[str]:
-    """Names of the credential files the jobs with targets need (auth: bearer)."""
-    return sorted({jobs[n]["credential"] for n in targets if jobs[n].get("auth") == "bearer"})
+def scrape_credentials(targets: dict, jobs: dict) -> list[str]:
+    """Names of the credential files the jobs with targets need besides the scrape user's: a
+    bearer token, or the password of a job's own basic-auth user."""
+    return sorted({jobs[n]["credential"] for n in targets
+                   if jobs[n].get("auth", "basic") in ("basic", "bearer") and jobs[n].get("credential")})
 
 
 class FilterModule:
@@ -155,6 +163,6 @@ class FilterModule:
             "fdp_web_config": web_config,
             "fdp_scrape_targets": scrape_targets,
             "fdp_scrape_configs": scrape_configs,
-            "fdp_bearer_credentials": bearer_credentials,
+            "fdp_scrape_credentials": scrape_credentials,
             "fdp_addresses": addresses,
         }

@@ -106,13 +106,15 @@ def test_services_run_under_their_own_accounts(name, unit, user):
 
 def test_web_configs_hold_bcrypt_hashes_and_no_password():
     host = HOSTS["pl1"]
-    for path in ("/etc/fdp/prometheus/web-config.yml", "/etc/fdp/node_exporter/web-config.yml"):
+    # node_exporter: the scrape user only; Prometheus: people, Grafana and its own scrape (monitor)
+    for path, expected in (("/etc/fdp/prometheus/web-config.yml", {"admin", "grafana", "monitor"}),
+                           ("/etc/fdp/node_exporter/web-config.yml", {"prometheus"})):
         f = host.file(path)
         assert (f.user, f.mode) == ("root", 0o640)
         config = yaml.safe_load(f.content_string)
         assert config["tls_server_config"]["cert_file"] == "/etc/fdp/tls/host.crt"
         users = config["basic_auth_users"]
-        assert "prometheus" in users, path  # the scrape user
+        assert set(users) == expected, path
         assert all(h.startswith("$2b$") for h in users.values()), path
         assert secret("metrics_password") not in f.content_string
 
@@ -179,6 +181,21 @@ def refused_without_valid_credentials(url):
 
 def test_prometheus_refuses_unauthenticated_and_wrong_password_requests():
     refused_without_valid_credentials(PROM + "/api/v1/targets")
+
+
+def test_the_scrape_credential_opens_no_query_api():
+    """The exporters' scrape user (whose password every scrape sends) is refused by the
+    Prometheus and Alertmanager APIs; their own accounts (monitor, alerting) are accepted."""
+    scrape = secret("metrics_password")
+    am = f"https://{ADDR['pl1']}:{AM_PORT}"
+    for url in (PROM + "/api/v1/query?query=up", am + "/api/v2/alerts"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            request(url, user="prometheus", password=scrape)
+        assert err.value.code == 401, url
+    assert request(PROM + "/api/v1/query?query=up", user="monitor",
+                   password=secret("prometheus_monitor_password"))["status"] == "success"
+    assert isinstance(request(am + "/api/v2/alerts", user="alerting",
+                              password=secret("alertmanager_alerting_password")), list)
 
 
 def test_prometheus_refuses_plain_http():
@@ -280,7 +297,7 @@ def test_alertmanager_runs_under_its_account_with_a_hashed_web_config(name):
     assert host.service("alertmanager").is_running and host.service("alertmanager").is_enabled
     assert host.check_output(f"ps -o user= -p {main_pid(host, 'alertmanager')}") == "alertmanager"
     config = yaml.safe_load(host.file("/etc/fdp/alertmanager/web-config.yml").content_string)
-    assert set(config["basic_auth_users"]) == {"admin", "grafana", "prometheus"}
+    assert set(config["basic_auth_users"]) == {"admin", "grafana", "alerting"}
     assert all(h.startswith("$2b$") for h in config["basic_auth_users"].values())
 
 

@@ -153,3 +153,12 @@ def test_each_host_has_its_own_identity(host):
 
 
 SEEN_IDS: dict[str, str] = {}
+
+
+def test_the_platform_runs_without_the_system_trust_store(host):
+    # pki_system_trust_store is off here: every TLS client of the platform (the services, their
+    # probes, the exporters, the smoke jobs the verifies run) names its CA file, and the verifies
+    # of every component pass with the platform CA absent from the system store.
+    assert host.run("ls /usr/local/share/ca-certificates/ | grep '^fdp-'").stdout.split() == []
+    assert host.run("openssl verify /etc/fdp/tls/host.crt").rc != 0
+    assert host.run("openssl verify -CAfile /etc/fdp/tls/cas/ca.crt /etc/fdp/tls/host.crt").rc == 0

@@ -278,8 +278,17 @@ def test_certificate_verifies_and_names_the_host(name):
     assert host.run("openssl verify -CAfile /etc/fdp/tls/ca.crt /etc/fdp/tls/host.crt").rc == 0
     sans = host.check_output("openssl x509 -in /etc/fdp/tls/host.crt -noout -ext subjectAltName")
     assert f"DNS:{name}" in sans and f"IP Address:{ADDR[name]}" in sans
-    # The system trust store knows the platform CA, so curl/openssl clients verify it too.
-    assert host.run("openssl verify /etc/fdp/tls/host.crt").rc == 0
+    cas = host.check_output("ls /etc/fdp/tls/cas").split()
+    assert cas == ["ca.crt"]
+    assert host.file("/etc/fdp/tls/cas/ca.crt").content_string.strip() == (INV_DIR / "pki" / "ca.crt").read_text().strip()
+    # The system trust store knows the platform CA only on the host that asked for it
+    # (pki_system_trust_store); elsewhere a client without a CA option does not trust it.
+    in_store = host.run("ls /usr/local/share/ca-certificates/ | grep '^fdp-'").stdout.split()
+    in_bundle = host.run("openssl verify /etc/fdp/tls/host.crt").rc == 0
+    if name == "sc4":
+        assert in_store == ["fdp-molecule-sec-ca.crt"] and in_bundle
+    else:
+        assert in_store == [] and not in_bundle
     key = host.file("/etc/fdp/tls/host.key")
     assert (key.user, key.group, key.mode) == ("root", "fdp", 0o640)
 
@@ -393,6 +402,9 @@ def test_ca_rollover_keeps_both_cas_trusted_and_reissues_from_the_new_one():
     assert not (pki / "ca-next.crt").exists()
     for name, host in HOSTS.items():
         assert bundle_count(host) == 2  # overlap: old and new CA trusted
+        assert host.check_output("ls /etc/fdp/tls/cas").split() == ["ca-previous.crt", "ca.crt"]
+        in_store = host.run("ls /usr/local/share/ca-certificates/ | grep '^fdp-'").stdout.split()
+        assert in_store == (["fdp-molecule-sec-ca-previous.crt", "fdp-molecule-sec-ca.crt"] if name == "sc4" else [])
         host.check_output("cat > /tmp/new-ca.pem <<'EOF'\n" + (pki / "ca.crt").read_text() + "EOF")
         assert host.run("openssl verify -CAfile /tmp/new-ca.pem /etc/fdp/tls/host.crt").rc == 0, name
     for name in JVM_HOSTS:
@@ -407,8 +419,11 @@ def test_retiring_the_previous_ca_ends_the_overlap():
     assert result.returncode == 0, result.stdout[-3000:]
     pki = INV_DIR / "pki"
     assert not (pki / "ca-previous.crt").exists() and len(list((pki / "retired").glob("ca-*.crt"))) == 1
-    for host in HOSTS.values():
+    for name, host in HOSTS.items():
         assert bundle_count(host) == 1
+        assert host.check_output("ls /etc/fdp/tls/cas").split() == ["ca.crt"]
+        in_store = host.run("ls /usr/local/share/ca-certificates/ | grep '^fdp-'").stdout.split()
+        assert in_store == (["fdp-molecule-sec-ca.crt"] if name == "sc4" else [])
         assert host.run("openssl verify -CAfile /etc/fdp/tls/ca.crt /etc/fdp/tls/host.crt").rc == 0
 
 

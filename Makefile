@@ -70,8 +70,8 @@ lab-status: ## Show the lab hosts
 .PHONY: test lint unit terraform-test lab-test molecule
 # Two streams at once (scripts/run-tests): the platform scenario in one; lint, unit, Terraform and
 # lab tests, then the other scenarios in the other. The time of each phase is printed at the end
-# (also when a phase fails). The mirror and the tools are built first, once.
-test: setup tools ## Everything CI runs: lint, unit tests, Terraform tests, lab tests, Molecule scenarios (timed)
+# (also when a phase fails). The lab images, the mirror and the tools are fetched (once) beside lint.
+test: setup ## Everything CI runs: lint, unit tests, Terraform tests, lab tests, Molecule scenarios (timed)
 	scripts/run-tests
 
 lint: setup ## ansible-lint (production), yamllint (strict), shellcheck, terraform fmt, syntax check

@@ -51,3 +51,59 @@ def test_rest_is_for_taskmanagers_and_administrators_not_for_clients():
     hostvars = {"fj1": {"ansible_host": "198.51.100.61"}, "ft2": {"ansible_host": "198.51.100.62"}}
     rules = {r["name"]: r for r in firewall_rules(PORTS, "fj1", groups, hostvars, ["203.0.113.0/24"], ["192.0.2.0/24"])}
     assert rules["flink_rest"]["v4"] == ["192.0.2.0/24", "198.51.100.62/32"]
+
+
+def _certificate(name: str) -> str:
+    """A self-signed certificate (PEM) for a name: what a host's host.crt holds, for the pins."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _sha1(pem: str) -> str:
+    import hashlib
+    import ssl
+
+    return hashlib.sha1(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()  # noqa: S324 - what Flink pins
+
+
+def test_rest_client_auth_pins_the_flink_hosts_and_the_sites_clients_only(tmp_path):
+    """With client certificates on, the REST endpoint (server and Flink's own clients) accepts
+    exactly the Flink hosts' certificates (as main.yml reads them from every Flink host) and the
+    site's fingerprints - normalized to what Flink compares - not every certificate of the CA."""
+    import base64
+
+    hosts = [_certificate("fj1"), _certificate("ft2")]
+    operator = _sha1(_certificate("operator"))
+    operator_with_colons = ":".join(operator[i:i + 2] for i in range(0, 40, 2)).upper()
+    slurped = {"results": [{"item": name, "content": base64.b64encode(pem.encode()).decode()}
+                           for name, pem in zip(["fj1", "ft2"], hosts, strict=True)] + [{"item": "gone", "failed": True}]}
+    settings = config(tmp_path, {"flink_rest_client_auth": True, "_flink_host_certs": slurped,
+                                 "flink_rest_client_fingerprints": [operator_with_colons]})
+    assert settings["security.ssl.rest.authentication-enabled"] is True
+    pins = settings["security.ssl.rest.cert.fingerprint"].split(",")
+    assert pins == sorted([_sha1(hosts[0]), _sha1(hosts[1]), operator])
+
+
+def test_without_client_auth_nothing_is_pinned(default_config):
+    assert default_config["security.ssl.rest.authentication-enabled"] is False
+    assert "security.ssl.rest.cert.fingerprint" not in default_config
+
+
+@pytest.mark.parametrize("bad", ["abc", "zz" * 20, "ab:cd"])
+def test_a_malformed_client_fingerprint_is_refused_in_preflight(tmp_path, bad):
+    result, _, _ = render_role(tmp_path, "flink", INVENTORY, hosts="flink_jobmanager",
+                               extra_vars={"flink_rest_client_auth": True, "flink_rest_client_fingerprints": [bad]})
+    assert result.returncode != 0
+    assert f"flink_rest_client_fingerprints: {bad} is not a SHA-1 fingerprint" in result.stdout

@@ -8,6 +8,7 @@ The tests run in file order; the TaskManager restart comes after the job checks.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -46,22 +47,22 @@ def get(name):
 HOSTS = {name: get(name) for name in ADDR}
 
 
-def client_cert_files() -> tuple[str, str]:
-    """pl1's host certificate and key (CA-signed, clientAuth), copied for the REST client."""
+def client_cert_files(name: str = "pl1") -> tuple[str, str]:
+    """A host's certificate and key (CA-signed, clientAuth), copied for the REST client."""
     directory = Path(tempfile.mkdtemp(prefix="fdp-flink-client-"))
-    for name in ("host.crt", "host.key"):
-        (directory / name).write_text(HOSTS["pl1"].file(f"/etc/fdp/tls/{name}").content_string)
-        (directory / name).chmod(0o600)
+    for file in ("host.crt", "host.key"):
+        (directory / file).write_text(HOSTS[name].file(f"/etc/fdp/tls/{file}").content_string)
+        (directory / file).chmod(0o600)
     return str(directory / "host.crt"), str(directory / "host.key")
 
 
 _CONTEXT: list[ssl.SSLContext] = []
 
 
-def client_context(cert: bool = True) -> ssl.SSLContext:
+def client_context(cert: bool = True, name: str = "pl1") -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(INV_DIR / "pki" / "ca.crt"))
     if cert:
-        context.load_cert_chain(*client_cert_files())
+        context.load_cert_chain(*client_cert_files(name))
     return context
 
 
@@ -97,13 +98,23 @@ def test_rest_is_https_verified_against_the_platform_ca():
         urllib.request.urlopen(REST + "/overview", context=ssl.create_default_context(), timeout=10)  # noqa: S310
 
 
-def test_rest_requires_a_client_certificate_signed_by_the_platform_ca():
-    # side_effect.yml rolled flink_rest_client_auth: true through the cluster.
-    settings = yaml.safe_load(HOSTS["pl1"].file("/etc/fdp/flink/config.yaml").content_string)
-    assert settings["security.ssl.rest.authentication-enabled"] is True
-    with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
-        urllib.request.urlopen(REST + "/overview", context=client_context(cert=False), timeout=10)  # noqa: S310
+def test_rest_accepts_only_the_pinned_client_certificates():
+    """side_effect.yml rolled flink_rest_client_auth: true through the cluster, then rotated every
+    certificate: the REST API takes the Flink hosts' current certificates (pinned by their SHA-1
+    fingerprints, the rotated ones) and refuses no certificate and a platform-CA certificate of
+    another host (pl4's: signed by the same CA, not meant for Flink)."""
+    expected = sorted(hashlib.sha1(ssl.PEM_cert_to_DER_cert(  # noqa: S324 - the fingerprint Flink pins
+        HOSTS[name].file("/etc/fdp/tls/host.crt").content_string)).hexdigest() for name in ("pl1", "pl2", "pl3"))
+    for name in ("pl1", "pl2", "pl3"):
+        settings = yaml.safe_load(HOSTS[name].file("/etc/fdp/flink/config.yaml").content_string)
+        assert settings["security.ssl.rest.authentication-enabled"] is True
+        assert settings["security.ssl.rest.cert.fingerprint"].split(",") == expected, name
+    for context in (client_context(cert=False), client_context(name="pl4")):
+        with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
+            urllib.request.urlopen(REST + "/overview", context=context, timeout=10)  # noqa: S310
     assert rest("/overview")["taskmanagers"] == 2
+    with urllib.request.urlopen(REST + "/overview", context=client_context(name="pl3"), timeout=10) as response:  # noqa: S310
+        assert json.loads(response.read())["taskmanagers"] == 2
 
 
 def journal(name: str, unit: str, since: int) -> list[tuple[int, str]]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
-from fdp_testinfra import playbook, recap_changed, wait_for
+from fdp_testinfra import changed_tasks, playbook, recap_changed, wait_for
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
@@ -245,16 +245,6 @@ def growth_secrets() -> dict[str, str]:
     assert generated and all(len(v) >= 8 for v in generated.values()), "the credentials store is empty"
     return {**CANARIES, **generated}
 
-
-def changed_tasks(stdout: str) -> list[str]:
-    """The names of the tasks that reported "changed" in a -v or more verbose run's output."""
-    tasks, current = [], ""
-    for line in stdout.splitlines():
-        if line.startswith("TASK ["):
-            current = line[6:line.rfind("]")]
-        elif line.startswith("changed: [") and current:
-            tasks.append(current)
-    return tasks
 
 def test_adding_a_host_to_a_group_needs_no_prometheus_restart_and_clusters_alertmanager():
     prom_pid = main_pid(HOSTS["pl1"], "prometheus")

@@ -60,6 +60,17 @@ def playbook(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=900, check=False)
 
 
+def changed_tasks(stdout: str) -> list[str]:
+    """The names of the tasks that reported "changed" in a playbook's output."""
+    tasks, current = [], ""
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            current = line[6:line.rfind("]")]
+        elif line.startswith("changed: [") and current:
+            tasks.append(current)
+    return tasks
+
+
 def recap_changed(output: str) -> dict[str, int]:
     """Host -> changed count, from a play recap."""
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import testinfra
 import yaml
-from fdp_testinfra import last_check_mode_run, playbook, recap_changed
+from fdp_testinfra import changed_tasks, last_check_mode_run, playbook, recap_changed
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 INV_DIR = Path(INVENTORY).parent
@@ -335,7 +335,7 @@ def test_verbose_rerun_changes_nothing_reissues_nothing_and_logs_no_secret():
     before = serials()
     result = playbook(str(PROJECT / "molecule/resources/foundation.yml"), "-vvv")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert set(recap_changed(result.stdout).values()) == {0}, recap_changed(result.stdout)
+    assert set(recap_changed(result.stdout).values()) == {0}, changed_tasks(result.stdout)
     assert serials() == before
     secrets = [p.read_text().strip() for p in (INV_DIR / "credentials").rglob("*") if p.is_file()]
     assert secrets
@@ -431,5 +431,5 @@ def test_rerun_after_rotation_changes_nothing():
     before = serials()
     result = playbook(str(PROJECT / "molecule/resources/foundation.yml"))
     assert result.returncode == 0, result.stdout[-3000:]
-    assert set(recap_changed(result.stdout).values()) == {0}, recap_changed(result.stdout)
+    assert set(recap_changed(result.stdout).values()) == {0}, changed_tasks(result.stdout)
     assert serials() == before

@@ -251,14 +251,20 @@ def test_smoke_job_runs_with_records_flowing_and_checkpoints_completing(job):
 
 
 def test_rotation_rolled_the_new_material_and_the_job_kept_running(job):
-    """side_effect.yml ran rotate-certs.yml while the smoke job ran: new certificates on every
-    host, the JobManager restarted first (high availability recovered the job), then one
-    TaskManager at a time; the same job is RUNNING and checkpoints after the rotation."""
+    """side_effect.yml ran rotate-certs.yml while the smoke job ran: a new key and certificate on
+    every host (key rotation is the default), the JobManager restarted first (high availability
+    recovered the job), then one TaskManager at a time; the same job is RUNNING and checkpoints
+    after the rotation."""
     since = json.loads((EPHEMERAL / "rotate.json").read_text())["rotation_started"]
-    for name in ("pl1", "pl2", "pl3"):
+    keys_before = json.loads((EPHEMERAL / "public-keys.json").read_text())
+    for name in ("pl1", "pl2", "pl3", "pl4"):
         issued = HOSTS[name].check_output("date -d \"$(openssl x509 -noout -startdate -in /etc/fdp/tls/host.crt"
                                           " | cut -d= -f2)\" +%s")
         assert int(issued) >= since - 120, f"{name}: certificate not reissued"  # notBefore is backdated a little
+        key_now = HOSTS[name].check_output("openssl pkey -in /etc/fdp/tls/host.key -pubout")
+        assert key_now.strip() != keys_before[name].strip(), f"{name}: the rotation kept the private key"
+        assert HOSTS[name].check_output("openssl x509 -in /etc/fdp/tls/host.crt -noout -pubkey").strip() == \
+            key_now.strip(), f"{name}: the certificate is not for the new key"
     assert_rolled_once_in_order(since)
     wait_for(lambda: rest(f"/jobs/{job}")["state"] == "RUNNING", timeout=120)
     recovered_after = first_entry(journal("pl1", "flink-jobmanager", since), "Rest endpoint listening at") // 1000

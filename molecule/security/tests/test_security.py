@@ -342,6 +342,10 @@ def test_verbose_rerun_changes_nothing_reissues_nothing_and_logs_no_secret():
     log = result.stdout + result.stderr
     for secret in secrets:
         assert secret not in log, "a generated secret appears in the -vvv log"
+    # The key and keystore the converge verified are not parsed again (roles/pki: .verified).
+    for task in ("pki : Create the host private key", "pki : Build the PKCS12 keystore (host key and chain)"):
+        section = result.stdout.split(f"TASK [{task}]", 1)[1].split("TASK [", 1)[0]
+        assert "skipping: [" in section and "ok: [" not in section and "changed: [" not in section, task
     STATE["serials"] = before
 
 

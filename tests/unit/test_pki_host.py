@@ -1,0 +1,165 @@
+"""The host side of roles/pki (verified.yml, certificate.yml, keystores.yml, record.yml) run on the controller
+against a scratch TLS directory: a run after a converge parses neither the key nor the keystore
+(the modules are skipped on the record of the previous run), and every kind of damage the record
+would hide is still healed - a damaged key gets a new key with a certificate for it and a new
+keystore, a re-permissioned key its mode back, a replaced keystore is rebuilt."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from helpers import run_playbook
+
+PLAY = """
+- name: The host side of roles/pki
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Read the record
+      ansible.builtin.include_role:
+        name: pki
+        tasks_from: verified.yml
+    - name: Issue the host certificate
+      ansible.builtin.include_role:
+        name: pki
+        tasks_from: certificate.yml
+    - name: Build the keystores
+      ansible.builtin.include_role:
+        name: pki
+        tasks_from: keystores.yml
+    - name: Record
+      ansible.builtin.include_role:
+        name: pki
+        tasks_from: record.yml
+"""
+CA_PASSPHRASE = b"unit-ca-passphrase-0123456789"
+
+
+def make_ca(directory: Path) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unit CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    (directory / "ca.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(CA_PASSPHRASE)))
+    (directory / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.fixture
+def site(tmp_path):
+    make_ca(tmp_path)
+    tls = tmp_path / "tls"
+    (tls / "cas").mkdir(parents=True)
+    (tls / "cas" / "ca.crt").write_bytes((tmp_path / "ca.crt").read_bytes())
+    (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
+    extra = {
+        "platform_tls_dir": str(tls), "platform_service_group": "root", "platform_environment": "unit",
+        "pki_key_size": 2048,
+        "_pki_ca_cert": str(tmp_path / "ca.crt"), "_pki_ca_key": str(tmp_path / "ca.key"),
+        "_pki_ca_passphrase": CA_PASSPHRASE.decode(), "_pki_ca_pem": (tmp_path / "ca.crt").read_text().strip(),
+        "_pki_sans": ["DNS:localhost", "IP:127.0.0.1"], "_pki_java": True,
+        "_pki_trusted": [{"alias": "ca", "path": str(tmp_path / "ca.crt")}],
+        "_pki_truststore_stale": False,  # the truststore (keytool) is not under test here
+        "_pki_keystore_password": "unit-keystore-password",
+        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+    }
+    (tmp_path / "vars.json").write_text(json.dumps(extra), encoding="utf-8")
+
+    def run():
+        result = run_playbook(str(tmp_path / "play.yml"), "localhost,", "-e", f"@{tmp_path / 'vars.json'}")
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        return result.stdout
+
+    return tls, run
+
+
+def outcome(stdout: str, task: str) -> str:
+    """ok / changed / skipping of a task in the default callback's output."""
+    section = stdout.split(f"TASK [pki : {task}]", 1)[1]
+    return re.search(r"^(ok|changed|skipping):", section, re.M).group(1)
+
+
+def changed(stdout: str) -> int:
+    return int(re.search(r"localhost\s*: ok=\d+\s+changed=(\d+)", stdout).group(1))
+
+
+def public_key(pem: bytes):
+    return serialization.load_pem_private_key(pem, None).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def cert_public_key(tls: Path):
+    return x509.load_pem_x509_certificate((tls / "host.crt").read_bytes()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def keystore_certificate(tls: Path) -> bytes:
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    store = pkcs12.load_pkcs12((tls / "keystore.p12").read_bytes(), b"unit-keystore-password")
+    return store.cert.certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def test_a_rerun_parses_nothing_yet_heals_a_damaged_key_a_loosened_mode_and_a_replaced_keystore(site):
+    tls, run = site
+    first = run()
+    assert outcome(first, "Create the host private key") == "changed"
+    record = json.loads((tls / ".verified").read_text())
+    assert record["key"].endswith(" RSA 2048") and record["key_fingerprint"] and record["keystore"]
+    assert oct((tls / ".verified").stat().st_mode & 0o777) == "0o600"
+    second = run()
+    assert changed(second) == 0, second[-3000:]
+    assert outcome(second, "Create the host private key") == "skipping"
+    assert outcome(second, "Build the PKCS12 keystore (host key and chain)") == "skipping"
+    assert outcome(second, "Sign the host certificate with the CA") == "skipping"
+    assert public_key((tls / "host.key").read_bytes()) == cert_public_key(tls)
+
+    # A damaged key: a new key, a certificate for it, a keystore with both.
+    (tls / "host.key").write_text("not a key\n")
+    healed = run()
+    assert outcome(healed, "Create the host private key") == "changed"
+    assert outcome(healed, "Sign the host certificate with the CA") == "changed"
+    assert public_key((tls / "host.key").read_bytes()) == cert_public_key(tls)
+    assert keystore_certificate(tls) == (tls / "host.crt").read_bytes()
+
+    # A loosened key mode (the key itself is kept) and a replaced keystore.
+    key_before = (tls / "host.key").read_bytes()
+    os.chmod(tls / "host.key", 0o644)
+    (tls / "keystore.p12").write_bytes(b"")
+    healed = run()
+    assert outcome(healed, "Create the host private key") == "changed"
+    assert outcome(healed, "Build the PKCS12 keystore (host key and chain)") == "changed"
+    assert oct((tls / "host.key").stat().st_mode & 0o777) == "0o640"
+    assert (tls / "host.key").read_bytes() == key_before, "a mode change must not replace the key"
+    assert keystore_certificate(tls) == (tls / "host.crt").read_bytes()
+    again = run()
+    assert changed(again) == 0, again[-3000:]
+
+
+def test_other_key_settings_send_the_key_through_the_module(site):
+    tls, run = site
+    run()
+    vars_file = tls.parent / "vars.json"
+    settings = json.loads(vars_file.read_text())
+    settings["pki_key_size"] = 3072
+    vars_file.write_text(json.dumps(settings))
+    result = run()
+    assert outcome(result, "Create the host private key") == "changed"
+    assert serialization.load_pem_private_key((tls / "host.key").read_bytes(), None).key_size == 3072
+    assert public_key((tls / "host.key").read_bytes()) == cert_public_key(tls)

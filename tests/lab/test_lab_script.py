@@ -95,6 +95,27 @@ def test_preflight_rejects_an_unsupported_os_on_real_hosts(lab, tmp_path):
     assert all(run["changed"] == [] for run in read_report(report))
 
 
+def test_down_of_another_lab_leaves_this_labs_cgroups_alone(lab, tmp_path):
+    """A booting host's unit cgroup is empty for a moment before its process moves in; another
+    lab's `down` (Molecule's destroy, a parallel scenario) must not remove it (219/CGROUP)."""
+    roots = [r for r in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup")
+             if Path(r, "fdp-lab", "lt1").is_dir()]
+    assert roots, "lt1 has no cgroup under fdp-lab"
+    probes = [Path(r, "fdp-lab", "lt1", "probe-empty") for r in roots]
+    for probe in probes:
+        probe.mkdir()
+    try:
+        other = tmp_path / "other-lab"
+        (other / "run").mkdir(parents=True)
+        env = dict(os.environ, LAB_DIR=str(other), LAB_BRIDGE="fdptest1", LAB_NET="10.231.21")
+        subprocess.run([LAB, "down"], env=env, capture_output=True, text=True, check=True, timeout=120)
+        assert all(probe.is_dir() for probe in probes)
+    finally:
+        for probe in probes:
+            if probe.is_dir():
+                probe.rmdir()
+
+
 def test_down_leaves_nothing_behind(lab):
     recorded = pids(lab["dir"])
     forward_before = Path("/proc/sys/net/ipv4/ip_forward").read_text()

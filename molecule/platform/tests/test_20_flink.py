@@ -47,9 +47,13 @@ def get(name):
 HOSTS = {name: get(name) for name in ADDR}
 
 
+# Copies of host keys for the REST client: removed when the test process ends.
+_KEYS_DIR = tempfile.TemporaryDirectory(prefix="fdp-flink-client-")
+
+
 def client_cert_files(name: str = "pl1") -> tuple[str, str]:
     """A host's certificate and key (CA-signed, clientAuth), copied for the REST client."""
-    directory = Path(tempfile.mkdtemp(prefix="fdp-flink-client-"))
+    directory = Path(tempfile.mkdtemp(dir=_KEYS_DIR.name, prefix=f"{name}-"))
     for file in ("host.crt", "host.key"):
         (directory / file).write_text(HOSTS[name].file(f"/etc/fdp/tls/{file}").content_string)
         (directory / file).chmod(0o600)

@@ -1,8 +1,9 @@
-"""The host side of roles/pki (verified.yml, certificate.yml, keystores.yml, record.yml) run on the controller
-against a scratch TLS directory: a run after a converge parses neither the key nor the keystore
-(the modules are skipped on the record of the previous run), and every kind of damage the record
-would hide is still healed - a damaged key gets a new key with a certificate for it and a new
-keystore, a re-permissioned key its mode back, a replaced keystore is rebuilt."""
+"""The host side of roles/pki (trust.yml with verified.yml, certificate.yml, keystores.yml, record.yml) run on
+the controller against a scratch TLS directory: a run after a converge parses neither the key nor the keystore
+(the modules are skipped on the record of the previous run) and installs no CA (the find shows them in place),
+and every kind of damage the record would hide is still healed - a damaged key gets a new key with a
+certificate for it and a new keystore, a re-permissioned key its mode back, a replaced keystore is rebuilt, an
+edited or re-permissioned CA file is installed again and a CA no longer trusted removed."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ PLAY = """
   connection: local
   gather_facts: false
   tasks:
-    - name: Read the record
+    - name: Install the trusted CAs and read the record
       ansible.builtin.include_role:
         name: pki
-        tasks_from: verified.yml
+        tasks_from: trust.yml
         public: true  # the role's variables for the condition of the record below, as in main.yml
     - name: Issue the host certificate
       ansible.builtin.include_role:
@@ -68,14 +69,13 @@ def make_ca(directory: Path) -> None:
 def site(tmp_path):
     make_ca(tmp_path)
     tls = tmp_path / "tls"
-    (tls / "cas").mkdir(parents=True)
-    (tls / "cas" / "ca.crt").write_bytes((tmp_path / "ca.crt").read_bytes())
     (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
     extra = {
         "platform_tls_dir": str(tls), "platform_service_group": "root", "platform_environment": "unit",
         "pki_key_size": 2048,
         "_pki_ca_cert": str(tmp_path / "ca.crt"), "_pki_ca_key": str(tmp_path / "ca.key"),
         "_pki_ca_passphrase": CA_PASSPHRASE.decode(), "_pki_ca_pem": (tmp_path / "ca.crt").read_text().strip(),
+        "_pki_bundle_pem": (tmp_path / "ca.crt").read_text().strip() + "\n",
         "_pki_sans": ["DNS:localhost", "IP:127.0.0.1"], "_pki_java": True,
         "_pki_trusted": [{"alias": "ca", "path": str(tmp_path / "ca.crt")}],
         "_pki_truststore_stale": False,  # the truststore (keytool) is not under test here
@@ -167,3 +167,31 @@ def test_other_key_settings_send_the_key_through_the_module(site):
     assert outcome(result, "Create the host private key") == "changed"
     assert serialization.load_pem_private_key((tls / "host.key").read_bytes(), None).key_size == 3072
     assert public_key((tls / "host.key").read_bytes()) == cert_public_key(tls)
+
+
+def test_the_trusted_cas_are_left_alone_when_in_place_and_healed_when_not(site):
+    tls, run = site
+    first = run()
+    assert outcome(first, "Install the CA bundle") == "changed"
+    assert (tls / "cas" / "ca.crt").read_bytes() == (tls.parent / "ca.crt").read_bytes()
+    second = run()
+    assert changed(second) == 0, second[-3000:]
+    assert outcome(second, "Install the trusted CAs") == "skipping"
+    assert "TASK [pki : Install the CA bundle]" not in second
+
+    # A loosened mode, an edited CA and a CA no longer trusted: each brings the CAs back, and the
+    # keystore (whose chain is cas/ca.crt) is checked again.
+    os.chmod(tls / "ca.crt", 0o666)
+    (tls / "cas" / "ca.crt").write_text("edited\n")
+    (tls / "cas" / "ca-previous.crt").write_text("retired\n")
+    healed = run()
+    assert outcome(healed, "Install the CA bundle") == "changed"
+    assert outcome(healed, "Install each trusted CA") == "changed"
+    assert outcome(healed, "Remove CAs that are no longer trusted") == "changed"
+    assert outcome(healed, "Build the PKCS12 keystore (host key and chain)") != "skipping"
+    assert oct((tls / "ca.crt").stat().st_mode & 0o777) == "0o644"
+    assert (tls / "cas" / "ca.crt").read_bytes() == (tls.parent / "ca.crt").read_bytes()
+    assert not (tls / "cas" / "ca-previous.crt").exists()
+    again = run()
+    assert changed(again) == 0, again[-3000:]
+    assert outcome(again, "Install the trusted CAs") == "skipping"

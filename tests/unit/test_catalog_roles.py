@@ -108,7 +108,7 @@ def test_metastore_site_wires_database_tls_and_s3(metastore):
     assert props["javax.jdo.option.ConnectionUserName"] == "hive"
     assert props["javax.jdo.option.ConnectionPassword"] == (creds / "postgresql_password" / "hive").read_text().strip()
     assert props["hive.metastore.use.SSL"] == "true"
-    assert props["hive.metastore.keystore.path"] == "/etc/fdp/tls/keystore.p12"
+    assert props["hive.metastore.keystore.path"] == "/etc/fdp/tls/private/hive/keystore.p12"
     assert props["datanucleus.schema.autoCreateAll"] == "false" and props["hive.metastore.schema.verification"] == "true"
     assert props["fs.s3.impl"] == props["fs.s3a.impl"] == "org.apache.hadoop.fs.s3a.S3AFileSystem"
     assert props["fs.s3a.endpoint"].startswith("https://198.51.100.11:")

@@ -59,8 +59,8 @@ def test_grafana_ini_is_https_only_with_the_host_certificate(rendered):
     ini = read_ini(rendered[0] / FILES[0])
     assert ini["server"]["protocol"] == "https"
     assert ini["server"]["http_port"] == "3000"
-    assert ini["server"]["cert_file"] == "/etc/fdp/tls/host.crt"
-    assert ini["server"]["cert_key"] == "/etc/fdp/tls/host.key"
+    assert ini["server"]["cert_file"] == "/etc/fdp/tls/private/grafana/host.crt"
+    assert ini["server"]["cert_key"] == "/etc/fdp/tls/private/grafana/host.key"
     assert ini["server"]["domain"] == "198.51.100.10"
     assert ini["server"]["root_url"] == "https://198.51.100.10:3000/"
 

@@ -119,7 +119,7 @@ def test_config_is_the_fragment_plus_the_http_server(converged):
 
 def test_https_with_the_host_keystore(converged):
     ssl = load(converged["config"])["httpServer"]["ssl"]
-    assert ssl["keyStore"] == {"filename": "/etc/fdp/tls/keystore.p12", "type": "PKCS12",
+    assert ssl["keyStore"] == {"filename": "/etc/fdp/tls/private/root/keystore.p12", "type": "PKCS12",
                                "password": converged["facts"]["first"]["keystore_password"]}
     assert len(ssl["keyStore"]["password"]) == 32
     assert ssl["certificate"] == {"alias": "kafka1"}  # pki's friendly name, as Java lists it

@@ -189,6 +189,8 @@ def test_super_users_are_the_hosts_and_the_admin_separated_by_semicolons():
 def test_tls_uses_the_pki_stores_and_verifies_host_names():
     s = tls_settings("/etc/fdp/tls", "ks", "ts")
     assert s["ssl.keystore.location"] == "/etc/fdp/tls/keystore.p12" and s["ssl.keystore.type"] == "PKCS12"
+    assert tls_settings("/etc/fdp/tls", "ks", "ts", "/etc/fdp/tls/private/kafka/keystore.p12")["ssl.keystore.location"] \
+        == "/etc/fdp/tls/private/kafka/keystore.p12"
     assert s["ssl.keystore.password"] == s["ssl.key.password"] == "ks"
     assert s["ssl.truststore.location"] == "/etc/fdp/tls/truststore.p12" and s["ssl.truststore.password"] == "ts"
     assert s["ssl.endpoint.identification.algorithm"] == "https" and s["ssl.client.auth"] == "required"

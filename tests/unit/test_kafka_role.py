@@ -153,7 +153,7 @@ def test_security_is_the_same_on_every_process(rendered):
         assert p["super.users"] == "User:kb4;User:kc1;User:kc2;User:kc3;User:admin"
         assert p["allow.everyone.if.no.acl.found"] == "false"
         assert p["ssl.principal.mapping.rules"] == PRINCIPAL_MAPPING
-        assert p["ssl.keystore.location"] == "/etc/fdp/tls/keystore.p12" and p["ssl.keystore.type"] == "PKCS12"
+        assert p["ssl.keystore.location"] == "/etc/fdp/tls/private/kafka/keystore.p12" and p["ssl.keystore.type"] == "PKCS12"
         assert p["ssl.truststore.password"] == secret(creds, "truststore_password")
         assert p["ssl.endpoint.identification.algorithm"] == "https"
         assert "PLAINTEXT" not in path.read_text(encoding="utf-8")
@@ -166,7 +166,7 @@ def test_admin_clients_are_catalog_checked_and_hold_the_named_secrets(rendered):
     assert admin["sasl.jaas.config"] == ('org.apache.kafka.common.security.scram.ScramLoginModule required '
                                          f'username="admin" password="{secret(creds, "kafka_admin_password")}";')
     tls = read_properties(out / "kc1/etc/fdp/kafka/client-tls.properties")
-    assert tls["security.protocol"] == "SSL" and tls["ssl.keystore.location"] == "/etc/fdp/tls/keystore.p12"
+    assert tls["security.protocol"] == "SSL" and tls["ssl.keystore.location"] == "/etc/fdp/tls/private/kafka/keystore.p12"
     for client in (admin, tls):
         assert catalog_errors(client.keys(), "kafka", "admin-client") == []
 

@@ -56,8 +56,12 @@ def render(tmp_path: Path, extra: dict | None = None):
     conf, tls = tmp_path / "etc", tmp_path / "tls"
     tls.mkdir(parents=True, exist_ok=True)
     (tls / "ca.crt").write_text("")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mon1", "-days", "1",
-                    "-keyout", str(tls / "host.key"), "-out", str(tls / "host.crt")], check=True, capture_output=True)
+    # Each account's own copy of the host key and certificate (service_tls_copies).
+    for account in ("prometheus", "alertmanager"):
+        (tls / "private" / account).mkdir(parents=True, exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mon1", "-days", "1",
+                        "-keyout", str(tls / "private" / account / "host.key"),
+                        "-out", str(tls / "private" / account / "host.crt")], check=True, capture_output=True)
     # One credentials store for both roles, as in one environment.
     variables = {"platform_config_dir": str(conf), "platform_tls_dir": str(tls),
                  "platform_credentials_dir": str(tmp_path / "credentials"), **(extra or {})}

@@ -45,6 +45,10 @@ PLAY = """
         name: pki
         tasks_from: record.yml
       when: _pki_record_stale
+    - name: Copies
+      ansible.builtin.include_role:
+        name: pki
+        tasks_from: copies.yml
 """
 CA_PASSPHRASE = b"unit-ca-passphrase-0123456789"
 
@@ -149,7 +153,9 @@ def test_a_rerun_parses_nothing_yet_heals_a_damaged_key_a_loosened_mode_and_a_re
     healed = run()
     assert outcome(healed, "Create the host private key") == "changed"
     assert outcome(healed, "Build the PKCS12 keystore (host key and chain)") == "changed"
-    assert oct((tls / "host.key").stat().st_mode & 0o777) == "0o640"
+    for private in ("host.key", "keystore.p12"):  # root's alone: each service reads its own copy
+        assert oct((tls / private).stat().st_mode & 0o777) == "0o600", private
+        assert (tls / private).stat().st_gid == 0, private
     assert (tls / "host.key").read_bytes() == key_before, "a mode change must not replace the key"
     assert keystore_certificate(tls) == (tls / "host.crt").read_bytes()
     again = run()
@@ -197,3 +203,36 @@ def test_the_trusted_cas_are_left_alone_when_in_place_and_healed_when_not(site):
     again = run()
     assert changed(again) == 0, again[-3000:]
     assert outcome(again, "Install the trusted CAs") == "skipping"
+
+
+def test_the_services_copies_follow_a_new_key_and_are_healed_when_edited(site):
+    """Each service's own copy (private/<account>/<file>, made by the service skeleton) follows
+    its original when a key is replaced (here: other key settings, as a rotation would) and
+    when the copy itself was edited; a rerun copies nothing; a file that is no copy is ignored."""
+    tls, run = site
+    run()
+    account = tls / "private" / "daemon"
+    account.mkdir(parents=True)
+    for name in ("host.key", "host.crt", "keystore.p12"):
+        (account / name).write_bytes((tls / name).read_bytes())
+        os.chown(account / name, 0, 1)  # root:daemon, as the skeleton leaves them
+        os.chmod(account / name, 0o640)
+    (account / "notes.txt").write_text("not a copy\n")
+    assert outcome(run(), "Bring the services' own copies of the key material up to date") == "skipping"
+
+    vars_file = tls.parent / "vars.json"
+    settings = json.loads(vars_file.read_text())
+    settings["pki_key_size"] = 3072  # a new key, certificate and keystore
+    vars_file.write_text(json.dumps(settings))
+    result = run()
+    assert outcome(result, "Bring the services' own copies of the key material up to date") == "changed"
+    for name in ("host.key", "host.crt", "keystore.p12"):
+        assert (account / name).read_bytes() == (tls / name).read_bytes(), name
+        assert ((account / name).stat().st_gid, oct((account / name).stat().st_mode & 0o777)) == (1, "0o640"), name
+
+    (account / "host.key").write_text("edited\n")
+    assert outcome(run(), "Bring the services' own copies of the key material up to date") == "changed"
+    assert (account / "host.key").read_bytes() == (tls / "host.key").read_bytes()
+    again = run()
+    assert changed(again) == 0, again[-3000:]
+    assert (account / "notes.txt").read_text() == "not a copy\n"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fdp_security import collapse_networks, firewall_rules, host_address, port_collisions, port_matrix_errors, subject_alt_names
+from fdp_security import (collapse_networks, firewall_rules, host_address, port_collisions, port_matrix_errors,
+                          stale_copies, subject_alt_names)
 
 REPO = Path(__file__).resolve().parents[2]
 PLATFORM = REPO / "roles" / "platform" / "defaults" / "main"
@@ -216,3 +217,20 @@ def test_a_valid_egress_allow_list_passes():
     assert output_allow_errors([{"destinations": ["192.0.2.10/32", "2001:db8::/48"], "port": 443, "comment": "mirror"},
                                 {"destinations": ["203.0.113.5/32"]},
                                 {"destinations": ["192.0.2.53/32"], "port": 123, "protocol": "udp"}]) == []
+
+
+def test_stale_copies_are_the_services_copies_that_differ_from_their_original():
+    t = "/etc/fdp/tls"
+    found = [
+        {"path": f"{t}/host.key", "checksum": "k2"}, {"path": f"{t}/host.crt", "checksum": "c2"},
+        {"path": f"{t}/keystore.p12", "checksum": "s1"},
+        {"path": f"{t}/private/flink/keystore.p12", "checksum": "s1", "gr_name": "flink"},  # current
+        {"path": f"{t}/private/prometheus/host.key", "checksum": "k1", "gr_name": "prometheus"},  # old key
+        {"path": f"{t}/private/prometheus/host.crt", "checksum": "c1", "gr_name": "prometheus"},
+        {"path": f"{t}/private/postgres/fullchain.crt", "checksum": "f1", "gr_name": "postgres"},  # no original found
+        {"path": f"{t}/private/x/notes.txt", "checksum": "n"}, {"path": f"{t}/cas/ca.crt", "checksum": "a"},
+    ]
+    assert stale_copies(found, t + "/") == [
+        {"path": f"{t}/private/prometheus/host.crt", "src": f"{t}/host.crt", "group": "prometheus"},
+        {"path": f"{t}/private/prometheus/host.key", "src": f"{t}/host.key", "group": "prometheus"}]
+    assert stale_copies([], t) == []

@@ -47,6 +47,23 @@ def test_files_match_only_with_content_mode_and_owner(tmp_path):
     assert STAMP.file_differences([_spec(tmp_path / "d", b"")]) == [f"{tmp_path / 'd'}: not a regular file"]
 
 
+def test_a_copy_matches_only_its_original(tmp_path):
+    """An account's copy of the host key (service_tls_copies): the same content as the original
+    on the host, whatever it is (the controller never sees a key)."""
+    original, copy = tmp_path / "host.key", tmp_path / "copy.key"
+    original.write_bytes(b"key 1\n")
+    copy.write_bytes(b"key 1\n")
+    copy.chmod(0o640)
+    spec = {"path": str(copy), "same_as": str(original), "mode": "0640", "owner": ME, "group": MY_GROUP}
+    assert STAMP.file_differences([spec]) == []
+    original.write_bytes(b"key 2\n")  # a rotation
+    assert STAMP.file_differences([spec]) == [f"{copy}: content differs from {original}"]
+    original.unlink()
+    assert STAMP.file_differences([spec]) == [f"{copy}: {original} missing"]
+    copy.chmod(0o644)
+    assert STAMP.file_differences([spec]) == [f"{copy}: mode"]
+
+
 def test_modes_are_taken_as_ansible_takes_them():
     assert STAMP._mode("0640") == 0o640
     assert STAMP._mode("640") == 0o640

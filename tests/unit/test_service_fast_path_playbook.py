@@ -116,3 +116,98 @@ def test_the_controller_rendering_matches_the_configure_step(tmp_path):
     assert "big = true\narch = " in (out / "etc" / "app.conf").read_text()  # trim_blocks as the template step
     assert (out / "etc" / "doc.json").read_text() == '{"k": [1, 2]}'
     assert oct((out / "etc" / "tool").stat().st_mode & 0o777) == "0o755"
+
+
+COPIES_PLAYBOOK = """
+- name: The account's own copies of the host key, four times over
+  hosts: localhost
+  gather_facts: true
+  gather_subset: [min]
+  tasks:
+    - name: Pass 1 (fresh), 2 (nothing to do), 3 (after a new key), 4 (an account without its directory)
+      ansible.builtin.include_tasks: pass.yml
+      loop: [1, 2, 3, 4]
+      loop_control:
+        loop_var: pass
+
+    - name: Write what each pass found
+      ansible.builtin.copy:
+        content: "{{ passes | to_json }}"
+        dest: "{{ out }}/passes.json"
+        mode: "0644"
+"""
+
+COPIES_PASS = """
+- name: A new host key before pass 3 (a rotation)
+  ansible.builtin.copy:
+    content: "key 2\\n"
+    dest: "{{ out }}/tls/host.key"
+    mode: "0600"
+  when: pass == 3
+
+- name: Configure
+  ansible.builtin.include_role:
+    name: service
+    tasks_from: configure.yml
+    rolespec_validate: false
+  vars:
+    service_name: copies
+    service_account: "{{ 'daemon' if pass == 4 else 'root' }}"
+    service_tls_copies: [host.key, host.crt]
+    service_files: []
+    service_units: []
+    service_role_path: "{{ component }}"
+    platform_data_dir: "{{ out }}/data"
+    platform_tls_dir: "{{ out }}/tls"
+
+- name: Remember what the fast path found and what was copied, and resolve afresh next time
+  ansible.builtin.set_fact:
+    passes: >-
+      {{ passes | default([]) + [{'files': _service_check.files_clean, 'reasons': _service_check.reasons,
+                                  'copied': _service_tls_copied.results | default([]) | select('changed')
+                                            | map(attribute='item.dest') | list}] }}
+    _service_resolved_for: ""
+    _service_tls_copied: {}  # (a skipped configure step registers nothing)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the copies are owned by root")
+def test_the_accounts_copies_of_the_key_follow_the_original(tmp_path):
+    """service_tls_copies: the configure step gives the account its own copy of the host key and
+    certificate (root:<account> 0640, the original root's alone); a no-op compares them in the
+    fast path and copies nothing; a new key (here without the pki role, which brings the copies
+    up to date itself) is noticed and copied; a host where the account's directory does not
+    exist (the component not installed, check mode on a new host) gets nothing."""
+    component = tmp_path / "component"
+    component.mkdir()
+    (tmp_path / "play.yml").write_text(COPIES_PLAYBOOK)
+    (tmp_path / "pass.yml").write_text(COPIES_PASS)
+    (tmp_path / "inv.yml").write_text(textwrap.dedent("""
+        all:
+          hosts:
+            localhost: {ansible_connection: local, ansible_python_interpreter: "{{ ansible_playbook_python }}"}
+        """))
+    out = tmp_path / "out"
+    tls = out / "tls"
+    (tls / "private" / "root").mkdir(parents=True)  # what the install step creates for the account
+    (tls / "host.key").write_text("key 1\n")
+    (tls / "host.crt").write_text("certificate\n")
+    for name in ("host.key", "host.crt"):
+        (tls / name).chmod(0o600)
+    extra = tmp_path / "vars.yml"
+    extra.write_text(yaml.safe_dump({"out": str(out), "component": str(component),
+                                     "platform_environment": "test", "platform_admin_cidrs": ["198.51.100.0/24"]}))
+    result = run_playbook(str(tmp_path / "play.yml"), tmp_path / "inv.yml", "-e", f"@{extra}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+    first, second, third, fourth = json.loads((out / "passes.json").read_text())
+    mine = [f"{tls}/private/root/host.key", f"{tls}/private/root/host.crt"]
+    assert first["files"] is False and sorted(first["copied"]) == sorted(mine), first
+    # (no install ran here: the install stamp is missing all along, which is the install's affair)
+    assert second == {"files": True, "reasons": ["no install stamp"], "copied": []}, "a no-op copied or was not recognised"
+    assert third["files"] is False and third["copied"] == [mine[0]], third
+    assert f"{tls}/private/root/host.key: content differs from {tls}/host.key" in third["reasons"]
+    assert fourth["copied"] == [] and not (tls / "private" / "daemon").exists()
+    copy = tls / "private" / "root" / "host.key"
+    assert copy.read_text() == "key 2\n"
+    assert oct(copy.stat().st_mode & 0o777) == "0o640" and copy.stat().st_gid == 0

@@ -21,6 +21,7 @@ from fdp_services import (
     settings_specs,
     step_unit,
     target,
+    tls_copies,
     unit_action,
     unit_inputs,
 )
@@ -247,3 +248,15 @@ def test_module_records_only_after_being_asked_and_never_in_check_mode(tmp_path,
     with pytest.raises(SystemExit):
         m.main()
     assert outputs[-1]["changed"] is False  # recording the same fingerprint again changes nothing
+
+
+def test_each_account_gets_its_own_copies_of_the_private_tls_files():
+    assert tls_copies(["keystore.p12"], "/etc/fdp/tls", "flink") == [
+        {"dest": "/etc/fdp/tls/private/flink/keystore.p12", "copy_of": "/etc/fdp/tls/keystore.p12"}]
+    assert [c["dest"] for c in tls_copies(["host.crt", "host.key", "host.crt"], "/t", "prometheus")] == [
+        "/t/private/prometheus/host.crt", "/t/private/prometheus/host.key"]
+    assert tls_copies([], "/t", "") == []
+    with pytest.raises(ServiceError, match="needs an account"):
+        tls_copies(["host.key"], "/t", "")
+    with pytest.raises(ServiceError, match="ca.key not among"):
+        tls_copies(["ca.key"], "/t", "x")

@@ -151,7 +151,7 @@ def test_https_only_with_the_platform_pki_and_internal_tls(rendered):
         config = props(rendered, host, "config.properties")
         assert config["http-server.http.enabled"] == "false"
         assert config["http-server.https.enabled"] == "true" and config["http-server.https.port"] == "8443"
-        assert config["http-server.https.keystore.path"] == "/etc/fdp/tls/keystore.p12"
+        assert config["http-server.https.keystore.path"] == "/etc/fdp/tls/private/trino/keystore.p12"
         assert config["http-server.https.keystore.key"] == secret(creds, f"hosts/{host}/keystore_password")
         assert config["internal-communication.https.required"] == "true"
         assert config["internal-communication.shared-secret"] == shared and len(shared) == 64

@@ -266,10 +266,12 @@ def listener_settings(role: str, address: str, ports: Mapping[str, Mapping[str, 
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;"}
 
 
-def tls_settings(tls_dir: str, keystore_password: str, truststore_password: str) -> dict[str, Any]:
+def tls_settings(tls_dir: str, keystore_password: str, truststore_password: str,
+                 keystore: str = "") -> dict[str, Any]:
     """The platform PKI's PKCS12 stores for every listener (and for the broker's connections to the
-    controllers and other brokers); peers verify host names against the certificates' SANs."""
-    return {"ssl.keystore.type": "PKCS12", "ssl.keystore.location": f"{tls_dir}/keystore.p12",
+    controllers and other brokers); peers verify host names against the certificates' SANs.
+    keystore: the path of the account's own copy of the keystore (default: the pki role's file)."""
+    return {"ssl.keystore.type": "PKCS12", "ssl.keystore.location": keystore or f"{tls_dir}/keystore.p12",
             "ssl.keystore.password": keystore_password, "ssl.key.password": keystore_password,
             "ssl.truststore.type": "PKCS12", "ssl.truststore.location": f"{tls_dir}/truststore.p12",
             "ssl.truststore.password": truststore_password,

@@ -14,6 +14,27 @@ from typing import Any
 ALL = "all"
 
 
+COPIED = ("host.key", "host.crt", "fullchain.crt", "keystore.p12")
+
+
+def stale_copies(found: Iterable[Mapping[str, Any]], tls_dir: str) -> list[dict[str, Any]]:
+    """The services' own copies of the key material (<tls_dir>/private/<account>/<file>, made by
+    the service skeleton) whose checksum is not their original's (<tls_dir>/<file>), from one
+    find of the TLS directory with checksums. A copy whose original is gone is left alone."""
+    found = list(found or ())
+    originals = {f["path"]: f.get("checksum") for f in found}
+    stale = []
+    for entry in found:
+        parts = str(entry["path"]).removeprefix(tls_dir.rstrip("/") + "/").split("/")
+        if len(parts) != 3 or parts[0] != "private" or parts[2] not in COPIED:
+            continue
+        original = originals.get(f"{tls_dir.rstrip('/')}/{parts[2]}")
+        if original and entry.get("checksum") != original:
+            stale.append({"path": entry["path"], "src": f"{tls_dir.rstrip('/')}/{parts[2]}",
+                          "group": entry.get("gr_name", "root")})
+    return sorted(stale, key=lambda e: e["path"])
+
+
 def subject_alt_names(names: Iterable[str]) -> list[str]:
     """["DNS:name", "IP:addr", ...] for certificate SANs, without duplicates, order kept."""
     sans: list[str] = []
@@ -242,6 +263,7 @@ class FilterModule:
 
     def filters(self):
         return {
+            "fdp_stale_copies": stale_copies,
             "fdp_subject_alt_names": subject_alt_names,
             "fdp_host_names": host_names,
             "fdp_firewall_rules": firewall_rules,

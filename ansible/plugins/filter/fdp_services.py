@@ -75,6 +75,24 @@ def unit_inputs(unit: Mapping[str, Any], files: Iterable[Mapping[str, Any]], tls
     return {"restart_inputs": sorted(set(restart)), "reload_inputs": sorted(set(reload))}
 
 
+TLS_COPYABLE = ("host.key", "host.crt", "fullchain.crt", "keystore.p12")
+
+
+def tls_copies(names: Iterable[str], tls_dir: str, account: str) -> list[dict[str, str]]:
+    """The account's own copies of the host's private TLS files: [{dest, copy_of}], dest in
+    <tls_dir>/private/<account>/ (the pki role keeps the originals root's alone)."""
+    names = list(names or ())
+    if not names:
+        return []
+    if not account:
+        raise ServiceError("service_tls_copies needs an account (service_account or service_tls_account)")
+    unknown = sorted(set(names) - set(TLS_COPYABLE))
+    if unknown:
+        raise ServiceError(f"service_tls_copies: {', '.join(unknown)} not among {', '.join(TLS_COPYABLE)}")
+    return [{"dest": f"{tls_dir}/private/{account}/{name}", "copy_of": f"{tls_dir}/{name}"}
+            for name in dict.fromkeys(names)]
+
+
 def _rank(unit: Mapping[str, Any], order: list[str]) -> int:
     ranks = [order.index(g) for g in unit.get("groups", ()) if g in order]
     return min(ranks) if ranks else len(order)
@@ -250,6 +268,7 @@ class FilterModule:
         return {
             "fdp_service_host_units": host_units,
             "fdp_service_unit_inputs": unit_inputs,
+            "fdp_service_tls_copies": tls_copies,
             "fdp_service_plan": plan,
             "fdp_service_probe": probe,
             "fdp_json_matches": json_matches,

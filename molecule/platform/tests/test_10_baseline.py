@@ -162,3 +162,54 @@ def test_the_platform_runs_without_the_system_trust_store(host):
     assert host.run("ls /usr/local/share/ca-certificates/ | grep '^fdp-'").stdout.split() == []
     assert host.run("openssl verify /etc/fdp/tls/host.crt").rc != 0
     assert host.run("openssl verify -CAfile /etc/fdp/tls/cas/ca.crt /etc/fdp/tls/host.crt").rc == 0
+
+
+# Every account that runs a TLS service, as the roles give them their copies (service_tls_copies).
+KEY_COPIES = {
+    "prometheus": {"host.crt", "host.key"}, "alertmanager": {"host.crt", "host.key"},
+    "node_exporter": {"host.crt", "host.key"}, "grafana": {"host.crt", "host.key"},
+    "postgres": {"fullchain.crt", "host.key"}, "postgres_exporter": {"host.crt", "host.key"},
+    "seaweedfs": {"host.crt", "fullchain.crt", "host.key"}, "minio": {"fullchain.crt", "host.key"},
+    "flink": {"keystore.p12"}, "hive": {"keystore.p12"}, "kafka": {"keystore.p12"},
+    "trino": {"keystore.p12"}, "zookeeper": {"keystore.p12"},
+}
+
+# For each account with a copy: can it read each account's copy, and the originals? One line each.
+READ_MATRIX = r"""
+cd /etc/fdp/tls/private
+for reader in *; do
+  for file in */* ../host.key ../keystore.p12; do
+    [ -e "$file" ] || continue
+    if runuser -u "$reader" -- head -c 1 "$file" >/dev/null 2>&1; then r=read; else r=denied; fi
+    echo "$reader $file $r"
+  done
+done
+"""
+
+
+def test_each_service_account_reads_its_own_copy_of_the_key_and_no_other(host):
+    """The host key and keystore are root's alone (0600); each service account reads its own
+    copy (root:<account> 0640 in /etc/fdp/tls/private/<account>/, the original's content) and
+    neither another account's copy nor the originals - the Flink account's keystore included."""
+    for original in ("/etc/fdp/tls/host.key", "/etc/fdp/tls/keystore.p12"):
+        f = host.file(original)
+        if f.exists:
+            assert (f.user, f.group, f.mode) == ("root", "root", 0o600), original
+    accounts = set(host.check_output("ls /etc/fdp/tls/private").split())
+    assert "node_exporter" in accounts and accounts <= set(KEY_COPIES), accounts
+    if host.service("flink-jobmanager").is_running or host.service("flink-taskmanager").is_running:
+        assert "flink" in accounts
+    for account in accounts:
+        directory = host.file(f"/etc/fdp/tls/private/{account}")
+        assert (directory.user, directory.group, directory.mode) == ("root", account, 0o750), account
+        names = set(host.check_output(f"ls /etc/fdp/tls/private/{account}").split())
+        assert names == KEY_COPIES[account], account
+        for name in names:
+            copy = host.file(f"/etc/fdp/tls/private/{account}/{name}")
+            assert (copy.user, copy.group, copy.mode) == ("root", account, 0o640), copy.path
+            assert host.run(f"cmp -s {copy.path} /etc/fdp/tls/{name}").rc == 0, f"{copy.path} is not the current file"
+    rows = [line.split() for line in host.check_output(READ_MATRIX).splitlines()]
+    assert len(rows) >= len(accounts) * (len(accounts) + 1)
+    wrong = [(reader, path, result) for reader, path, result in rows
+             if result != ("read" if path.split("/")[0] == reader else "denied")]
+    assert not wrong, wrong

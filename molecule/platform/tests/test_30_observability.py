@@ -112,7 +112,9 @@ def test_web_configs_hold_bcrypt_hashes_and_no_password():
         f = host.file(path)
         assert (f.user, f.mode) == ("root", 0o640)
         config = yaml.safe_load(f.content_string)
-        assert config["tls_server_config"]["cert_file"] == "/etc/fdp/tls/host.crt"
+        account = path.split("/")[3]  # each service's own copy (service_tls_copies)
+        assert config["tls_server_config"]["cert_file"] == f"/etc/fdp/tls/private/{account}/host.crt"
+        assert config["tls_server_config"]["key_file"] == f"/etc/fdp/tls/private/{account}/host.key"
         users = config["basic_auth_users"]
         assert set(users) == expected, path
         assert all(h.startswith("$2b$") for h in users.values()), path

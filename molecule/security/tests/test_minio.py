@@ -54,11 +54,32 @@ def test_environment_file_holds_the_root_credentials_for_minio_only(name):
 @pytest.mark.parametrize("name", SERVERS)
 def test_certificate_directory_links_the_platform_tls_files(name):
     host = HOSTS[name]
-    for link, target in (("public.crt", "fullchain.crt"), ("private.key", "host.key"), ("CAs/ca.crt", "ca.crt")):
+    for link, target in (("public.crt", "private/minio/fullchain.crt"), ("private.key", "private/minio/host.key"),
+                         ("CAs/ca.crt", "ca.crt")):
         f = host.file(f"/etc/fdp/minio/certs/{link}")
         assert f.is_symlink and f.linked_to == f"/etc/fdp/tls/{target}"
-    # minio reads the key through the platform's service group
+    # minio reaches its copies through the platform's service group (the TLS directory's group)
     assert "fdp" in host.user("minio").groups
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_minio_reads_its_own_copy_of_the_key_and_not_the_hosts(name):
+    """The host key and keystore are root's alone; the minio account reads only its own copy,
+    which is the host key's content, and no other account reads that copy."""
+    host = HOSTS[name]
+    copy = host.file("/etc/fdp/tls/private/minio/host.key")
+    assert (copy.user, copy.group, copy.mode) == ("root", "minio", 0o640)
+    assert copy.content_string == host.file("/etc/fdp/tls/host.key").content_string
+    as_minio = "runuser -u minio -- head -c 10 "
+    assert host.run(as_minio + "/etc/fdp/minio/certs/private.key").rc == 0
+    for private in ("/etc/fdp/tls/host.key", "/etc/fdp/tls/keystore.p12"):
+        result = host.run(as_minio + private)
+        assert result.rc != 0 and "Permission denied" in result.stderr, (private, result.stderr)
+    # an account of the platform's group that is not minio (created here for the check)
+    host.run("useradd --system --no-create-home --shell /usr/sbin/nologin -G fdp fdp-probe")
+    result = host.run("runuser -u fdp-probe -- head -c 10 /etc/fdp/tls/private/minio/host.key")
+    host.run("userdel fdp-probe")
+    assert result.rc != 0 and "Permission denied" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("name", SERVERS)

@@ -290,7 +290,7 @@ def test_certificate_verifies_and_names_the_host(name):
     else:
         assert in_store == [] and not in_bundle
     key = host.file("/etc/fdp/tls/host.key")
-    assert (key.user, key.group, key.mode) == ("root", "fdp", 0o640)
+    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)  # each service reads its own copy
 
 
 @pytest.mark.parametrize("name", sorted(JVM_HOSTS))
@@ -304,7 +304,7 @@ def test_keystores_open_with_their_generated_passwords(name):
     assert "trustedCertEntry" in trust
     assert host.run("keytool -list -storetype pkcs12 -keystore /etc/fdp/tls/keystore.p12 -storepass wrong").rc != 0
     ks = host.file("/etc/fdp/tls/keystore.p12")
-    assert (ks.user, ks.group, ks.mode) == ("root", "fdp", 0o640)
+    assert (ks.user, ks.group, ks.mode) == ("root", "root", 0o600)
 
 
 def test_non_jvm_hosts_get_no_keystore():
@@ -370,8 +370,12 @@ def test_rotation_reissues_every_certificate_and_key_and_restarts_nothing_that_i
                                      "-outform DER | sha256sum")
         assert cert_key == keys_after[name], f"{name}: the certificate is not for the new key"
         key = host.file("/etc/fdp/tls/host.key")
-        assert (key.user, key.group, key.mode) == ("root", "fdp", 0o640)
+        assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
         assert not host.file("/etc/fdp/tls/host.key.next").exists
+    # The MinIO account's own copy followed the new key (the storage stage's apply step).
+    for name in ("sc2", "sc3"):
+        copy = HOSTS[name].file("/etc/fdp/tls/private/minio/host.key")
+        assert copy.content_string == HOSTS[name].file("/etc/fdp/tls/host.key").content_string, name
     # The apply stages ran (hosts here are in component groups) but found no unit installed.
     assert "PLAY [Monitoring - node_exporter on every host]" in result.stdout
     assert "Restart, reload or start - restart" not in result.stdout

@@ -8,6 +8,8 @@ runs its install and configure steps only where the answer is "not clean".
 
 A file item may carry `vars`: further template variables, as a template task's own `vars` (the
 common role's check; the skeleton's configure step passes none).
+`copies` ([{dest, copy_of}], owned root:`copies_group` 0640) are the account's own copies of
+host files (the TLS key): the host compares each with its original there.
 `absent` lists paths that must not exist. With record: true, writes the install stamp instead
 (after a complete install).
 
@@ -116,6 +118,9 @@ class ActionModule(ActionBase):
             data = self._render(UNIT_TEMPLATE, dest, {"_service_unit": unit}, task_vars)
             expected.append({"path": dest, "sha256": hashlib.sha256(data).hexdigest(),
                              "mode": "0644", "owner": "root", "group": "root"})
+        for copy in args.get("copies", []):
+            expected.append({"path": copy["dest"], "same_as": copy["copy_of"],
+                             "mode": "0640", "owner": "root", "group": args.get("copies_group") or group})
         return expected
 
     def run(self, tmp=None, task_vars=None):

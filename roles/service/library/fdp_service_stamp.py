@@ -39,7 +39,7 @@ options:
   stamp_file: {description: JSON install stamp of the component, type: path, required: true}
   key: {description: digest of the install specification, type: str, required: true}
   files:
-    description: "[{path, sha256, mode, owner, group}] expected configuration files and units"
+    description: "[{path, sha256 (or same_as, a file it must equal), mode, owner, group}] expected configuration files, units and copies"
     type: list
     elements: dict
     default: []
@@ -121,6 +121,11 @@ def file_differences(files):
             out.append(f"{path}: owner")
         elif stat.S_IMODE(st.st_mode) != _mode(spec.get("mode", "0640")):
             out.append(f"{path}: mode")
+        elif "same_as" in spec:
+            if not os.path.isfile(spec["same_as"]):
+                out.append(f"{path}: {spec['same_as']} missing")
+            elif _sha256(path) != _sha256(spec["same_as"]):
+                out.append(f"{path}: content differs from {spec['same_as']}")
         elif _sha256(path) != spec["sha256"]:
             out.append(f"{path}: content")
     return out

@@ -16,11 +16,48 @@ import yaml
 
 from helpers import read_report, run_playbook
 
-PLAYBOOK = """
-- name: The service skeleton's configure step, three times over
+def passes_playbook(title: str, passes: str, count: int, play_vars: str = "") -> str:
+    """A play on localhost that runs pass.yml `count` times, then writes what each pass found
+    (the fact `passes`) to out/passes.json."""
+    return f"""
+- name: {title}
   hosts: localhost
   gather_facts: true
   gather_subset: [min]
+{play_vars}  tasks:
+    - name: {passes}
+      ansible.builtin.include_tasks: pass.yml
+      loop: {list(range(1, count + 1))}
+      loop_control:
+        loop_var: pass
+
+    - name: Write what each pass found
+      ansible.builtin.copy:
+        content: "{{{{ passes | to_json }}}}"
+        dest: "{{{{ out }}}}/passes.json"
+        mode: "0644"
+"""
+
+
+def run_passes(tmp_path: Path, play: str, passes: str, out: Path, component: Path, report: Path | None = None) -> list:
+    """Runs the play with its pass.yml on this machine; what each pass found."""
+    (tmp_path / "play.yml").write_text(play)
+    (tmp_path / "pass.yml").write_text(passes)
+    (tmp_path / "inv.yml").write_text(textwrap.dedent("""
+        all:
+          hosts:
+            localhost: {ansible_connection: local, ansible_python_interpreter: "{{ ansible_playbook_python }}"}
+        """))
+    extra = tmp_path / "vars.yml"
+    extra.write_text(yaml.safe_dump({"out": str(out), "component": str(component),
+                                     "platform_environment": "test", "platform_admin_cidrs": ["198.51.100.0/24"]}))
+    result = run_playbook(str(tmp_path / "play.yml"), tmp_path / "inv.yml", "-e", f"@{extra}", report=report)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return json.loads((out / "passes.json").read_text())
+
+
+PLAYBOOK = passes_playbook("The service skeleton's configure step, three times over",
+                           "Pass 1 (fresh), 2 (nothing to do), 3 (after app.conf was edited)", 3, """\
   vars:
     _svc_files:
       - {dest: "{{ out }}/etc/app.properties", format: properties, settings: {a.b: 1, name: x y}, comment: from data}
@@ -29,19 +66,7 @@ PLAYBOOK = """
       - {dest: "{{ out }}/etc/tool", src: tool, mode: "0755"}
       - {dest: "{{ out }}/etc/secret", content: "s3cret\\n", secret: true, mode: "0600"}
       - {dest: "{{ out }}/etc/doc.json", content: {k: [1, 2]}}
-  tasks:
-    - name: Pass 1 (fresh), 2 (nothing to do), 3 (after app.conf was edited)
-      ansible.builtin.include_tasks: pass.yml
-      loop: [1, 2, 3]
-      loop_control:
-        loop_var: pass
-
-    - name: Write what each pass found
-      ansible.builtin.copy:
-        content: "{{ passes | to_json }}"
-        dest: "{{ out }}/passes.json"
-        mode: "0644"
-"""
+""")
 
 PASS = """
 - name: Edit app.conf by hand before pass 3
@@ -87,23 +112,10 @@ def test_the_controller_rendering_matches_the_configure_step(tmp_path):
     (component / "files").mkdir()
     (component / "templates" / "app.conf.j2").write_text(TEMPLATE)
     (component / "files" / "tool").write_text("#!/bin/sh\necho tool\n")
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    (tmp_path / "pass.yml").write_text(PASS)
-    (tmp_path / "inv.yml").write_text(textwrap.dedent("""
-        all:
-          hosts:
-            localhost: {ansible_connection: local, ansible_python_interpreter: "{{ ansible_playbook_python }}"}
-        """))
     out = tmp_path / "out"
     (out / "etc").mkdir(parents=True)  # the install step's directories
-    extra = tmp_path / "vars.yml"
-    extra.write_text(yaml.safe_dump({"out": str(out), "component": str(component),
-                                     "platform_environment": "test", "platform_admin_cidrs": ["198.51.100.0/24"]}))
     report = tmp_path / "report.jsonl"
-    result = run_playbook(str(tmp_path / "play.yml"), tmp_path / "inv.yml", "-e", f"@{extra}", report=report)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-
-    first, second, third = json.loads((out / "passes.json").read_text())
+    first, second, third = run_passes(tmp_path, PLAYBOOK, PASS, out, component, report)
     assert first["files"] is False and any("missing" in r for r in first["reasons"])
     assert second["files"] is True, f"a no-op not recognised: {second['reasons']}"
     # (no install ran here: the install stamp is missing all along, which is the install's affair)
@@ -118,24 +130,9 @@ def test_the_controller_rendering_matches_the_configure_step(tmp_path):
     assert oct((out / "etc" / "tool").stat().st_mode & 0o777) == "0o755"
 
 
-COPIES_PLAYBOOK = """
-- name: The account's own copies of the host key, four times over
-  hosts: localhost
-  gather_facts: true
-  gather_subset: [min]
-  tasks:
-    - name: Pass 1 (fresh), 2 (nothing to do), 3 (after a new key), 4 (an account without its directory)
-      ansible.builtin.include_tasks: pass.yml
-      loop: [1, 2, 3, 4]
-      loop_control:
-        loop_var: pass
-
-    - name: Write what each pass found
-      ansible.builtin.copy:
-        content: "{{ passes | to_json }}"
-        dest: "{{ out }}/passes.json"
-        mode: "0644"
-"""
+COPIES_PLAYBOOK = passes_playbook(
+    "The account's own copies of the host key, four times over",
+    "Pass 1 (fresh), 2 (nothing to do), 3 (after a new key), 4 (an account without its directory)", 4)
 
 COPIES_PASS = """
 - name: A new host key before pass 3 (a rotation)
@@ -180,13 +177,6 @@ def test_the_accounts_copies_of_the_key_follow_the_original(tmp_path):
     exist (the component not installed, check mode on a new host) gets nothing."""
     component = tmp_path / "component"
     component.mkdir()
-    (tmp_path / "play.yml").write_text(COPIES_PLAYBOOK)
-    (tmp_path / "pass.yml").write_text(COPIES_PASS)
-    (tmp_path / "inv.yml").write_text(textwrap.dedent("""
-        all:
-          hosts:
-            localhost: {ansible_connection: local, ansible_python_interpreter: "{{ ansible_playbook_python }}"}
-        """))
     out = tmp_path / "out"
     tls = out / "tls"
     (tls / "private" / "root").mkdir(parents=True)  # what the install step creates for the account
@@ -194,13 +184,7 @@ def test_the_accounts_copies_of_the_key_follow_the_original(tmp_path):
     (tls / "host.crt").write_text("certificate\n")
     for name in ("host.key", "host.crt"):
         (tls / name).chmod(0o600)
-    extra = tmp_path / "vars.yml"
-    extra.write_text(yaml.safe_dump({"out": str(out), "component": str(component),
-                                     "platform_environment": "test", "platform_admin_cidrs": ["198.51.100.0/24"]}))
-    result = run_playbook(str(tmp_path / "play.yml"), tmp_path / "inv.yml", "-e", f"@{extra}")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-
-    first, second, third, fourth = json.loads((out / "passes.json").read_text())
+    first, second, third, fourth = run_passes(tmp_path, COPIES_PLAYBOOK, COPIES_PASS, out, component)
     mine = [f"{tls}/private/root/host.key", f"{tls}/private/root/host.crt"]
     assert first["files"] is False and sorted(first["copied"]) == sorted(mine), first
     # (no install ran here: the install stamp is missing all along, which is the install's affair)

@@ -39,6 +39,22 @@ def passes_playbook(title: str, passes: str, count: int, play_vars: str = "") ->
 """
 
 
+def configure_task(service_vars: str) -> str:
+    """The skeleton's configure step of a component without units, with the pass's variables."""
+    return """\
+- name: Configure
+  ansible.builtin.include_role:
+    name: service
+    tasks_from: configure.yml
+    rolespec_validate: false
+  vars:
+""" + service_vars + """\
+    service_units: []
+    service_role_path: "{{ component }}"
+    platform_data_dir: "{{ out }}/data"
+"""
+
+
 def run_passes(tmp_path: Path, play: str, passes: str, out: Path, component: Path, report: Path | None = None) -> list:
     """Runs the play with its pass.yml on this machine; what each pass found."""
     (tmp_path / "play.yml").write_text(play)
@@ -75,17 +91,10 @@ PASS = """
     line: "edited = by hand"
   when: pass == 3
 
-- name: Configure
-  ansible.builtin.include_role:
-    name: service
-    tasks_from: configure.yml
-    rolespec_validate: false
-  vars:
+""" + configure_task("""\
     service_name: fastpath
     service_files: "{{ _svc_files }}"
-    service_units: []
-    service_role_path: "{{ component }}"
-    platform_data_dir: "{{ out }}/data"
+""") + """
 
 - name: Remember what the fast path found, and resolve afresh next time
   ansible.builtin.set_fact:
@@ -142,20 +151,13 @@ COPIES_PASS = """
     mode: "0600"
   when: pass == 3
 
-- name: Configure
-  ansible.builtin.include_role:
-    name: service
-    tasks_from: configure.yml
-    rolespec_validate: false
-  vars:
+""" + configure_task("""\
     service_name: copies
     service_account: "{{ 'daemon' if pass == 4 else 'root' }}"
     service_tls_copies: [host.key, host.crt]
     service_files: []
-    service_units: []
-    service_role_path: "{{ component }}"
-    platform_data_dir: "{{ out }}/data"
     platform_tls_dir: "{{ out }}/tls"
+""") + """
 
 - name: Remember what the fast path found and what was copied, and resolve afresh next time
   ansible.builtin.set_fact:

@@ -40,11 +40,18 @@ PLAY = """
       ansible.builtin.include_role:
         name: pki
         tasks_from: keystores.yml
+    - name: Internal meshes
+      ansible.builtin.include_role:
+        name: pki
+        tasks_from: mesh.yml
+      loop: "{{ _pki_meshes_stale }}"
+      loop_control:
+        loop_var: _pki_mesh
     - name: Record
       ansible.builtin.include_role:
         name: pki
         tasks_from: record.yml
-      when: _pki_record_stale
+      when: _pki_record_stale or (_pki_mesh_signed is defined and _pki_mesh_signed is not skipped)
     - name: Copies
       ansible.builtin.include_role:
         name: pki
@@ -53,9 +60,9 @@ PLAY = """
 CA_PASSPHRASE = b"unit-ca-passphrase-0123456789"
 
 
-def make_ca(directory: Path) -> None:
+def make_ca(directory: Path, stem: str = "ca") -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unit CA")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"unit {stem}")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
@@ -63,10 +70,10 @@ def make_ca(directory: Path) -> None:
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
-    (directory / "ca.key").write_bytes(key.private_bytes(
+    (directory / f"{stem}.key").write_bytes(key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(CA_PASSPHRASE)))
-    (directory / "ca.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
 @pytest.fixture
@@ -84,6 +91,7 @@ def site(tmp_path):
         "_pki_trusted": [{"alias": "ca", "path": str(tmp_path / "ca.crt")}],
         "_pki_truststore_stale": False,  # the truststore (keytool) is not under test here
         "_pki_keystore_password": "unit-keystore-password",
+        "platform_pki_dir": str(tmp_path), "_pki_host_meshes": [],
         "ansible_python_interpreter": "{{ ansible_playbook_python }}",
     }
     (tmp_path / "vars.json").write_text(json.dumps(extra), encoding="utf-8")
@@ -236,3 +244,79 @@ def test_the_services_copies_follow_a_new_key_and_are_healed_when_edited(site):
     again = run()
     assert changed(again) == 0, again[-3000:]
     assert (account / "notes.txt").read_text() == "not a copy\n"
+
+
+def test_a_mesh_gets_its_own_ca_key_and_truststore_follows_the_host_certificate_and_heals(site):
+    """An internal mesh (platform_tls_meshes): a key of its own, a certificate from the mesh CA,
+    not the platform CA, a keystore with both and a truststore holding the mesh CA alone; a rerun
+    changes nothing; a key rotation gives the mesh a new key and certificate too (and the service's
+    copy follows); a tampered truststore is built again."""
+    import subprocess
+
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    tls, run = site
+    make_ca(tls.parent, "mesh-flink-ca")
+    vars_file = tls.parent / "vars.json"
+    settings = json.loads(vars_file.read_text())
+    settings.update({"_pki_host_meshes": ["flink"], "_pki_mesh_ca_passphrase": CA_PASSPHRASE.decode(),
+                     "_pki_truststore_password": "unit-truststore-password"})
+    vars_file.write_text(json.dumps(settings))
+    first = run()
+    assert outcome(first, "Create the mesh private key - flink") == "changed"
+    mesh_ca = x509.load_pem_x509_certificate((tls.parent / "mesh-flink-ca.crt").read_bytes())
+    platform_ca = x509.load_pem_x509_certificate((tls.parent / "ca.crt").read_bytes())
+
+    def mesh_cert():
+        return x509.load_pem_x509_certificate((tls / "mesh-flink.crt").read_bytes())
+
+    cert = mesh_cert()
+    assert cert.issuer == mesh_ca.subject != platform_ca.subject
+    cert.verify_directly_issued_by(mesh_ca)
+    assert public_key((tls / "mesh-flink.key").read_bytes()) != public_key((tls / "host.key").read_bytes())
+    store = pkcs12.load_pkcs12((tls / "mesh-flink.p12").read_bytes(), b"unit-keystore-password")
+    assert store.cert.certificate == cert
+    assert [c.certificate for c in store.additional_certs] == [mesh_ca]
+    for name, mode in (("mesh-flink.key", "0o600"), ("mesh-flink.p12", "0o600"), ("mesh-flink-trust.p12", "0o644"),
+                       (".mesh-flink.verified", "0o600")):
+        assert oct((tls / name).stat().st_mode & 0o777) == mode, name
+        assert (tls / name).stat().st_uid == 0, name
+
+    def trusted():
+        listing = subprocess.run(["keytool", "-list", "-v", "-keystore", str(tls / "mesh-flink-trust.p12"),
+                                  "-storetype", "PKCS12", "-storepass", "unit-truststore-password"],
+                                 capture_output=True, text=True, check=True).stdout
+        return re.findall(r"^Alias name: (.+)$", listing, re.M), re.findall(r"^Owner: (.+)$", listing, re.M)
+
+    assert trusted() == (["fdp-unit-mesh-flink"], ["CN=unit mesh-flink-ca"])
+
+    again = run()
+    assert changed(again) == 0, again[-3000:]
+    assert "TASK [pki : Create the mesh private key - flink]" not in again
+
+    # The service's own copy, then a key rotation: new host key, new mesh key and certificate.
+    account = tls / "private" / "daemon"
+    account.mkdir(parents=True)
+    (account / "mesh-flink.p12").write_bytes((tls / "mesh-flink.p12").read_bytes())
+    mesh_key_before = (tls / "mesh-flink.key").read_bytes()
+    settings.update({"pki_force_reissue": True, "pki_rotate_keys": True})
+    vars_file.write_text(json.dumps(settings))
+    rotated = run()
+    assert outcome(rotated, "Create the mesh private key - flink") == "changed"
+    assert (tls / "mesh-flink.key").read_bytes() != mesh_key_before
+    assert public_key((tls / "mesh-flink.key").read_bytes()) == mesh_cert().public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    mesh_cert().verify_directly_issued_by(mesh_ca)
+    assert (account / "mesh-flink.p12").read_bytes() == (tls / "mesh-flink.p12").read_bytes()
+    settings.update({"pki_force_reissue": False, "pki_rotate_keys": False})
+    vars_file.write_text(json.dumps(settings))
+
+    # A truststore with a CA slipped in (the platform's) is built again with the mesh CA alone;
+    # nothing else is made anew after the rotation.
+    subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "intruder", "-file", str(tls.parent / "ca.crt"),
+                    "-keystore", str(tls / "mesh-flink-trust.p12"), "-storetype", "PKCS12",
+                    "-storepass", "unit-truststore-password"], capture_output=True, check=True)
+    healed = run()
+    assert outcome(healed, "Build the mesh truststore, the mesh CA alone - flink") == "changed"
+    assert "TASK [pki : Sign the host certificate with the CA]" not in healed
+    assert trusted() == (["fdp-unit-mesh-flink"], ["CN=unit mesh-flink-ca"])

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fdp_security import (collapse_networks, firewall_rules, host_address, port_collisions, port_matrix_errors,
-                          stale_copies, subject_alt_names)
+from fdp_security import (collapse_networks, firewall_rules, host_address, mesh_errors, mesh_record, meshes,
+                          port_collisions, port_matrix_errors, stale_copies, stale_meshes, subject_alt_names)
 
 REPO = Path(__file__).resolve().parents[2]
 PLATFORM = REPO / "roles" / "platform" / "defaults" / "main"
@@ -234,3 +234,57 @@ def test_stale_copies_are_the_services_copies_that_differ_from_their_original():
         {"path": f"{t}/private/prometheus/host.crt", "src": f"{t}/host.crt", "group": "prometheus"},
         {"path": f"{t}/private/prometheus/host.key", "src": f"{t}/host.key", "group": "prometheus"}]
     assert stale_copies([], t) == []
+
+
+def test_a_mesh_keystore_copy_is_refreshed_too():
+    t = "/etc/fdp/tls"
+    found = [{"path": f"{t}/mesh-flink.p12", "checksum": "m2"},
+             {"path": f"{t}/private/flink/mesh-flink.p12", "checksum": "m1", "gr_name": "flink"},
+             {"path": f"{t}/mesh-flink.key", "checksum": "k"},
+             {"path": f"{t}/private/flink/mesh-flink.key", "checksum": "old", "gr_name": "flink"}]  # not copyable
+    assert stale_copies(found, t) == [
+        {"path": f"{t}/private/flink/mesh-flink.p12", "src": f"{t}/mesh-flink.p12", "group": "flink"}]
+
+
+def test_meshes_of_a_host_and_bad_names():
+    declared = {"flink": ["flink_jobmanager", "flink_taskmanager"], "other": ["kafka_broker"]}
+    assert meshes(declared, ["lab", "flink_taskmanager"]) == ["flink"]
+    assert meshes(declared, ["flink_jobmanager", "kafka_broker", "zookeeper"]) == ["flink", "other"]
+    assert meshes(declared, ["prometheus"]) == [] and meshes({}, ["flink_jobmanager"]) == []
+    with pytest.raises(ValueError, match="must match"):
+        meshes({"../x": ["flink_jobmanager"]}, [])
+    with pytest.raises(ValueError, match="list of inventory groups"):
+        meshes({"flink": "flink_jobmanager"}, [])
+
+
+def test_mesh_errors_name_bad_names_values_and_unknown_groups():
+    assert mesh_errors({"flink": ["flink_jobmanager", "flink_taskmanager"]}, GROUPS) == []
+    assert mesh_errors({}, GROUPS) == []
+    errors = mesh_errors({"Flink/x": ["flink_jobmanager"], "a": "flink_jobmanager", "b": ["flink_jobmanagers"]}, GROUPS)
+    assert len(errors) == 3 and "'Flink/x' must match" in errors[0]
+    assert "platform_tls_meshes.a must be a list" in errors[1] and "unknown groups ['flink_jobmanagers']" in errors[2]
+    assert mesh_errors(["flink"], GROUPS) == ["platform_tls_meshes must be a mapping of mesh names to lists of inventory groups"]
+
+
+def test_a_mesh_is_stale_unless_its_record_describes_its_files_ca_and_settings(tmp_path):
+    import hashlib
+    t = "/etc/fdp/tls"
+    (tmp_path / "mesh-flink-ca.crt").write_text("CA one\n")
+    files = [{"path": f"{t}/mesh-flink{suffix}", "checksum": f"sum{suffix}", "pw_name": "root", "gr_name": "root",
+              "mode": mode} for suffix, mode in ((".key", "0600"), (".crt", "0644"), ("-ca.crt", "0644"),
+                                                 (".p12", "0600"), ("-trust.p12", "0644"))]
+    settings = ["RSA", "3072", "pw", "hostcert", "lab1"]
+    text = mesh_record(files, t, "flink", str(tmp_path), settings)
+    assert text.split()[:3] == ["fdp-pki-mesh", "1", "flink"] and "sum.key:root:root:0600" in text
+    assert hashlib.sha1(b"CA one\n").hexdigest() in text and text.endswith("RSA 3072 pw hostcert lab1")
+    record = {"path": f"{t}/.mesh-flink.verified", "checksum": hashlib.sha1(text.encode()).hexdigest()}
+    assert stale_meshes(files + [record], t, ["flink"], str(tmp_path), settings) == []
+    assert stale_meshes(files, t, ["flink"], str(tmp_path), settings) == ["flink"]  # no record
+    loosened = [dict(f, mode="0644") if f["path"].endswith(".key") else f for f in files]
+    assert stale_meshes(loosened + [record], t, ["flink"], str(tmp_path), settings) == ["flink"]
+    assert stale_meshes(files[1:] + [record], t, ["flink"], str(tmp_path), settings) == ["flink"]  # key gone
+    assert stale_meshes(files + [record], t, ["flink"], str(tmp_path), settings[:3] + ["renewed", "lab1"]) == ["flink"]
+    (tmp_path / "mesh-flink-ca.crt").write_text("CA two\n")  # a new mesh CA on the controller
+    assert stale_meshes(files + [record], t, ["flink"], str(tmp_path), settings) == ["flink"]
+    (tmp_path / "mesh-flink-ca.crt").unlink()
+    assert "no-ca" in mesh_record(files, t, "flink", str(tmp_path), settings)

@@ -260,3 +260,8 @@ def test_each_account_gets_its_own_copies_of_the_private_tls_files():
         tls_copies(["host.key"], "/t", "")
     with pytest.raises(ServiceError, match="ca.key not among"):
         tls_copies(["ca.key"], "/t", "x")
+    assert tls_copies(["mesh-flink.p12"], "/t", "flink") == [
+        {"dest": "/t/private/flink/mesh-flink.p12", "copy_of": "/t/mesh-flink.p12"}]
+    for refused in ("mesh-flink.key", "mesh-../x.p12", "mesh-.p12"):  # a mesh's key, not its keystore
+        with pytest.raises(ServiceError, match="nor a mesh keystore"):
+            tls_copies([refused], "/t", "flink")

@@ -7,7 +7,9 @@ Unit-tested in tests/unit/test_security_filters.py.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,6 +17,80 @@ ALL = "all"
 
 
 COPIED = ("host.key", "host.crt", "fullchain.crt", "keystore.p12")
+# The keystore of an internal mesh (platform_tls_meshes) is copied too: mesh-<name>.p12.
+MESH_KEYSTORE = re.compile(r"^mesh-[a-z][a-z0-9_]*\.p12$")
+MESH_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# A mesh's files in the TLS directory, in the order its record lists them.
+MESH_FILES = ("mesh-{}.key", "mesh-{}.crt", "mesh-{}-ca.crt", "mesh-{}.p12", "mesh-{}-trust.p12")
+
+
+def copied(name: str) -> bool:
+    """Whether a service may have its own copy of this TLS file (private/<account>/<name>)."""
+    return name in COPIED or bool(MESH_KEYSTORE.match(name))
+
+
+def meshes(declared: Mapping[str, Iterable[str]] | None, group_names: Iterable[str]) -> list[str]:
+    """The internal meshes (platform_tls_meshes: name -> inventory groups) with one of
+    `group_names` among their groups, sorted."""
+    groups = set(group_names or ())
+    for name, members in (declared or {}).items():
+        if not MESH_NAME.match(str(name)):
+            raise ValueError(f"platform_tls_meshes: '{name}' must match {MESH_NAME.pattern} (it names files)")
+        if isinstance(members, (str, bytes)) or not isinstance(members, Iterable):
+            raise ValueError(f"platform_tls_meshes.{name} must be a list of inventory groups")
+    return sorted(str(name) for name, members in (declared or {}).items() if groups & set(members))
+
+
+def mesh_errors(declared: Any, known_groups: Iterable[str]) -> list[str]:
+    """Preflight: platform_tls_meshes is a mapping of names (they name files) to lists of known
+    inventory groups."""
+    if not isinstance(declared, Mapping):
+        return ["platform_tls_meshes must be a mapping of mesh names to lists of inventory groups"]
+    known = set(known_groups)
+    errors = []
+    for name, members in declared.items():
+        if not MESH_NAME.match(str(name)):
+            errors.append(f"platform_tls_meshes: '{name}' must match {MESH_NAME.pattern} (it names the mesh's files)")
+        if isinstance(members, (str, bytes)) or not isinstance(members, Iterable):
+            errors.append(f"platform_tls_meshes.{name} must be a list of inventory groups")
+            continue
+        unknown = sorted(set(map(str, members)) - known)
+        if unknown:
+            errors.append(f"platform_tls_meshes.{name}: unknown groups {unknown}")
+    return errors
+
+
+def mesh_record(found: Iterable[Mapping[str, Any]], tls_dir: str, name: str, pki_dir: str,
+                settings: Iterable[Any]) -> str:
+    """What <tls_dir>/.mesh-<name>.verified holds for the mesh's files as one find read them:
+    each file's SHA-1, owner, group and mode, the SHA-1 of the mesh CA on the controller
+    (<pki_dir>/mesh-<name>-ca.crt) and the settings the files were made with."""
+    tls_dir = tls_dir.rstrip("/")
+    files = {str(f["path"]): f for f in found or ()}
+    parts = ["fdp-pki-mesh 1", name]
+    for pattern in MESH_FILES:
+        entry = files.get(f"{tls_dir}/{pattern.format(name)}")
+        parts.append("none" if entry is None else ":".join(
+            str(entry.get(key, "")) for key in ("checksum", "pw_name", "gr_name", "mode")))
+    try:
+        with open(f"{pki_dir.rstrip('/')}/mesh-{name}-ca.crt", "rb") as ca:
+            parts.append(hashlib.sha1(ca.read()).hexdigest())
+    except FileNotFoundError:
+        parts.append("no-ca")
+    parts.extend(str(s) for s in settings)
+    return " ".join(parts)
+
+
+def stale_meshes(found: Iterable[Mapping[str, Any]], tls_dir: str, names: Iterable[str], pki_dir: str,
+                 settings: Iterable[Any]) -> list[str]:
+    """The meshes of `names` whose record (.mesh-<name>.verified, written by the run that made
+    their files) does not describe the files and the CA as `found` and the controller have them."""
+    found = list(found or ())
+    settings = list(settings)
+    records = {str(f["path"]): f.get("checksum") for f in found}
+    return [name for name in names
+            if records.get(f"{tls_dir.rstrip('/')}/.mesh-{name}.verified")
+            != hashlib.sha1(mesh_record(found, tls_dir, name, pki_dir, settings).encode()).hexdigest()]
 
 
 def stale_copies(found: Iterable[Mapping[str, Any]], tls_dir: str) -> list[dict[str, Any]]:
@@ -26,7 +102,7 @@ def stale_copies(found: Iterable[Mapping[str, Any]], tls_dir: str) -> list[dict[
     stale = []
     for entry in found:
         parts = str(entry["path"]).removeprefix(tls_dir.rstrip("/") + "/").split("/")
-        if len(parts) != 3 or parts[0] != "private" or parts[2] not in COPIED:
+        if len(parts) != 3 or parts[0] != "private" or not copied(parts[2]):
             continue
         original = originals.get(f"{tls_dir.rstrip('/')}/{parts[2]}")
         if original and entry.get("checksum") != original:
@@ -264,6 +340,10 @@ class FilterModule:
     def filters(self):
         return {
             "fdp_stale_copies": stale_copies,
+            "fdp_meshes": meshes,
+            "fdp_mesh_errors": mesh_errors,
+            "fdp_mesh_record": mesh_record,
+            "fdp_stale_meshes": stale_meshes,
             "fdp_subject_alt_names": subject_alt_names,
             "fdp_host_names": host_names,
             "fdp_firewall_rules": firewall_rules,

@@ -11,6 +11,7 @@ unit-tested in tests/unit/test_service_filters.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -76,6 +77,8 @@ def unit_inputs(unit: Mapping[str, Any], files: Iterable[Mapping[str, Any]], tls
 
 
 TLS_COPYABLE = ("host.key", "host.crt", "fullchain.crt", "keystore.p12")
+# ... and the keystore of an internal mesh (platform_tls_meshes), mesh-<name>.p12.
+TLS_COPYABLE_MESH = re.compile(r"^mesh-[a-z][a-z0-9_]*\.p12$")
 
 
 def tls_copies(names: Iterable[str], tls_dir: str, account: str) -> list[dict[str, str]]:
@@ -86,9 +89,10 @@ def tls_copies(names: Iterable[str], tls_dir: str, account: str) -> list[dict[st
         return []
     if not account:
         raise ServiceError("service_tls_copies needs an account (service_account or service_tls_account)")
-    unknown = sorted(set(names) - set(TLS_COPYABLE))
+    unknown = sorted(n for n in set(names) if n not in TLS_COPYABLE and not TLS_COPYABLE_MESH.match(str(n)))
     if unknown:
-        raise ServiceError(f"service_tls_copies: {', '.join(unknown)} not among {', '.join(TLS_COPYABLE)}")
+        raise ServiceError(f"service_tls_copies: {', '.join(unknown)} not among {', '.join(TLS_COPYABLE)}"
+                           " nor a mesh keystore (mesh-<name>.p12)")
     return [{"dest": f"{tls_dir}/private/{account}/{name}", "copy_of": f"{tls_dir}/{name}"}
             for name in dict.fromkeys(names)]
 

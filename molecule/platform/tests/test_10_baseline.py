@@ -170,7 +170,7 @@ KEY_COPIES = {
     "node_exporter": {"host.crt", "host.key"}, "grafana": {"host.crt", "host.key"},
     "postgres": {"fullchain.crt", "host.key"}, "postgres_exporter": {"host.crt", "host.key"},
     "seaweedfs": {"host.crt", "fullchain.crt", "host.key"}, "minio": {"fullchain.crt", "host.key"},
-    "flink": {"keystore.p12"}, "hive": {"keystore.p12"}, "kafka": {"keystore.p12"},
+    "flink": {"keystore.p12", "mesh-flink.p12"}, "hive": {"keystore.p12"}, "kafka": {"keystore.p12"},
     "trino": {"keystore.p12"}, "zookeeper": {"keystore.p12"},
 }
 
@@ -178,7 +178,7 @@ KEY_COPIES = {
 READ_MATRIX = r"""
 cd /etc/fdp/tls/private
 for reader in *; do
-  for file in */* ../host.key ../keystore.p12; do
+  for file in */* ../host.key ../keystore.p12 ../mesh-flink.key ../mesh-flink.p12; do
     [ -e "$file" ] || continue
     if runuser -u "$reader" -- head -c 1 "$file" >/dev/null 2>&1; then r=read; else r=denied; fi
     echo "$reader $file $r"
@@ -190,8 +190,10 @@ done
 def test_each_service_account_reads_its_own_copy_of_the_key_and_no_other(host):
     """The host key and keystore are root's alone (0600); each service account reads its own
     copy (root:<account> 0640 in /etc/fdp/tls/private/<account>/, the original's content) and
-    neither another account's copy nor the originals - the Flink account's keystore included."""
-    for original in ("/etc/fdp/tls/host.key", "/etc/fdp/tls/keystore.p12"):
+    neither another account's copy nor the originals - the Flink account's keystores included
+    (the platform one for REST, the flink mesh's for internal TLS)."""
+    for original in ("/etc/fdp/tls/host.key", "/etc/fdp/tls/keystore.p12", "/etc/fdp/tls/mesh-flink.key",
+                     "/etc/fdp/tls/mesh-flink.p12"):
         f = host.file(original)
         if f.exists:
             assert (f.user, f.group, f.mode) == ("root", "root", 0o600), original

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from shlex import quote
 
 import pytest
 import testinfra
@@ -203,6 +204,40 @@ def test_flink_uses_the_ensemble_with_its_client_secrets_off_the_command_line():
         assert "@/etc/fdp/flink/zookeeper-client.args" in cmdline and password not in cmdline
 
 
+# Each line: the case, then what openssl s_client printed (one byte sent after the handshake and
+# the answer read, so a client certificate refused after the handshake shows too).
+HANDSHAKES = r"""
+cd /etc/fdp/tls
+while read -r target material ca; do
+  out=$( (sleep 1; printf x) | timeout 20 openssl s_client -connect "$target" -cert "$material.crt" \
+        -key "$material.key" -CAfile "$ca" -verify_return_error -brief 2>&1 ); rc=$?
+  echo "$target $material $ca rc=$rc $(echo "$out" | grep -E 'Verification|alert|verify error' | tr '\n' ' ')"
+done
+"""
+
+
+def test_internal_tls_admits_only_the_flink_mesh():
+    """Flink's internal endpoints (JobManager RPC, blob server, TaskManager RPC and data exchange)
+    present a certificate of the flink mesh's own CA and take only a client certificate of that
+    CA: the host certificate of the platform CA - which every service on every host has - is
+    refused, and the platform CA does not verify them."""
+    targets = [f"{ADDR['pl1']}:{PORTS['flink_rpc']['port']}", f"{ADDR['pl1']}:{PORTS['flink_blob']['port']}",
+               f"{ADDR['pl3']}:{PORTS['flink_taskmanager_rpc']['port']}",
+               f"{ADDR['pl3']}:{PORTS['flink_taskmanager_data']['port']}"]
+    cases = [f"{t} mesh-flink mesh-flink-ca.crt\n{t} host mesh-flink-ca.crt" for t in targets]
+    cases.append(f"{targets[0]} mesh-flink cas/ca.crt")
+    lines = HOSTS["pl2"].check_output(f"bash -c {quote(HANDSHAKES)} <<'CASES'\n" + "\n".join(cases) + "\nCASES")
+    rows = {tuple(line.split()[:3]): line for line in lines.splitlines()}
+    assert len(rows) == 2 * len(targets) + 1, lines
+    for target in targets:
+        mesh = rows[(target, "mesh-flink", "mesh-flink-ca.crt")]
+        assert " rc=0 " in mesh and "Verification: OK" in mesh and "alert" not in mesh, mesh
+        platform = rows[(target, "host", "mesh-flink-ca.crt")]
+        assert " rc=0 " not in platform and re.search(r"alert (bad certificate|certificate unknown)", platform), platform
+    server = rows[(targets[0], "mesh-flink", "cas/ca.crt")]
+    assert " rc=0 " not in server and "verify error" in server, server
+
+
 def test_plain_http_is_refused():
     with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
         urllib.request.urlopen(f"http://{ADDR['pl1']}:{PORTS['flink_rest']['port']}/overview", timeout=10)  # noqa: S310
@@ -269,6 +304,16 @@ def test_rotation_rolled_the_new_material_and_the_job_kept_running(job):
         assert key_now.strip() != keys_before[name].strip(), f"{name}: the rotation kept the private key"
         assert HOSTS[name].check_output("openssl x509 -in /etc/fdp/tls/host.crt -noout -pubkey").strip() == \
             key_now.strip(), f"{name}: the certificate is not for the new key"
+    # The flink mesh followed: a new key and a certificate for it from the same mesh CA, so the
+    # processes restarted first and those not yet restarted kept trusting each other.
+    mesh_before = json.loads((EPHEMERAL / "mesh-public-keys.json").read_text())
+    for name in ("pl1", "pl2", "pl3"):
+        key_now = HOSTS[name].check_output("openssl pkey -in /etc/fdp/tls/mesh-flink.key -pubout")
+        assert mesh_before[name] and key_now.strip() != mesh_before[name].strip(), f"{name}: the mesh key was kept"
+        assert HOSTS[name].check_output("openssl x509 -in /etc/fdp/tls/mesh-flink.crt -noout -pubkey").strip() == \
+            key_now.strip(), f"{name}: the mesh certificate is not for the new key"
+        assert HOSTS[name].run("openssl verify -CAfile /etc/fdp/tls/mesh-flink-ca.crt /etc/fdp/tls/mesh-flink.crt").rc == 0
+    assert mesh_before["pl4"] == "", "pl4 runs no Flink: no mesh key"
     assert_rolled_once_in_order(since)
     wait_for(lambda: rest(f"/jobs/{job}")["state"] == "RUNNING", timeout=120)
     recovered_after = first_entry(journal("pl1", "flink-jobmanager", since), "Rest endpoint listening at") // 1000

@@ -164,6 +164,25 @@ def test_alertmanager_peers_cluster_over_tls_with_each_other(rendered):
     assert "--cluster.listen-address=198.51.100.11:9094" in args["mon1"]
     assert all(any(a.startswith("--cluster.tls-config=") for a in v) for v in args.values())
     assert not any(a.startswith("--cluster.peer=198.51.100.11") for a in args["mon1"])
+    # Gossip takes the peers' certificates only: their names and addresses (the pinned version
+    # reads client_allowed_sans), with a client certificate required.
+    for host in ("mon1", "mon2"):
+        tls = yaml.safe_load((tmp_path / "alertmanager" / "out" / host / str(rendered[2]).lstrip("/")
+                              / "alertmanager" / "cluster-tls.yml").read_text())
+        assert tls["tls_server_config"]["client_auth_type"] == "RequireAndVerifyClientCert"
+        assert sorted(tls["tls_server_config"]["client_allowed_sans"]) == [
+            "198.51.100.11", "198.51.100.12", "mon1", "mon2"], host
+
+
+def test_alertmanager_before_0_26_gets_no_san_list_it_would_refuse_to_start_on(tmp_path):
+    """Alertmanager 0.25 parses the cluster TLS file strictly and has no client_allowed_sans
+    (exporter-toolkit 0.8): the role leaves the key out for it."""
+    result, out, conf = render(tmp_path, {"platform_artifact_overrides": {"alertmanager": {"version": "0.25.0"}}})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    tls = yaml.safe_load((out / "alertmanager" / "out" / "mon1" / str(conf).lstrip("/") / "alertmanager"
+                          / "cluster-tls.yml").read_text())
+    assert "client_allowed_sans" not in tls["tls_server_config"]
+    assert tls["tls_server_config"]["client_auth_type"] == "RequireAndVerifyClientCert"
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -397,15 +397,24 @@ def test_prometheus_scrapes_every_flink_process_with_the_cluster_state():
 
 
 def test_an_artifact_override_restarts_each_process_exactly_once_in_order_and_a_rerun_changes_nothing():
-    """platform_artifact_overrides moves Flink to another build (2.1.2, also in the lab mirror):
-    the upgrade restarts every process through the health-gated path - the JobManager first,
-    then one TaskManager at a time - and the run after it changes nothing. Runs last: the
-    cluster keeps 2.1.2."""
+    """platform_artifact_overrides moves Flink to another build (2.1.2, also in the lab mirror)
+    while a new flink mesh CA comes in (how one is replaced: its files removed from
+    platform_pki_dir, then the pki stage): the round restarts every process once through the
+    health-gated path - the JobManager first, which does not wait for the TaskManagers still on
+    the old CA (they refuse each other until they restart, next), then one TaskManager at a
+    time - and the run after it changes nothing. Runs last: the cluster keeps 2.1.2."""
     pins = yaml.safe_load((PROJECT / "inventories/lab/mirror.yml").read_text())["all"]["vars"]["lab_artifact_pins"]
     pins["flink"]["version"] = "2.1.2"
     extra = EPHEMERAL / "override.yml"
     extra.write_text(yaml.safe_dump({"platform_artifact_overrides": pins, "flink_rest_client_auth": True}))
     since = int(time.time())
+    old_ca = (INV_DIR / "pki" / "mesh-flink-ca.crt").read_text()
+    for suffix in ("crt", "key"):
+        (INV_DIR / "pki" / f"mesh-flink-ca.{suffix}").unlink()
+    pki = playbook("-e", f"@{extra}", str(PROJECT / "site.yml"), "--tags", "pki")
+    assert pki.returncode == 0, pki.stdout[-4000:]
+    new_ca = (INV_DIR / "pki" / "mesh-flink-ca.crt").read_text()
+    assert new_ca != old_ca
     compute = str(PROJECT / "ansible" / "playbooks" / "compute.yml")
     first = playbook("-e", f"@{extra}", compute)
     assert first.returncode == 0, first.stdout[-4000:]
@@ -419,3 +428,5 @@ def test_an_artifact_override_restarts_each_process_exactly_once_in_order_and_a_
         assert HOSTS[name].check_output("readlink /opt/fdp/flink") == "flink-2.1.2"
         pid = HOSTS[name].check_output(f"systemctl show -p MainPID --value {unit}")
         assert "flink-dist-2.1.2.jar" in HOSTS[name].check_output(f"tr '\\0' ' ' < /proc/{pid}/cmdline")
+        assert HOSTS[name].file("/etc/fdp/tls/mesh-flink-ca.crt").content_string.strip() == new_ca.strip()
+    assert rest("/overview")["taskmanagers"] == len(TASKMANAGERS)  # all registered under the new mesh CA

@@ -26,3 +26,27 @@ def run_playbook(playbook: str, inventory: Path | str, *args: str, report: Path 
 
 def read_report(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def platform_default(name: str, key: str, **variables):
+    """roles/platform/defaults/main/<name>.yml's `key`, its "{{ }}" strings rendered with `variables`
+    (unset ones take their default(...)), the way Ansible hands them to the filters; a rendered
+    "True"/"False" becomes a bool."""
+    import jinja2
+    import yaml
+
+    env = jinja2.Environment(undefined=jinja2.Undefined)
+    env.filters["bool"] = lambda value: value if isinstance(value, bool) else str(value).lower() in ("true", "yes", "1", "on")
+
+    def render(value):
+        if isinstance(value, dict):
+            return {k: render(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [render(v) for v in value]
+        if isinstance(value, str) and "{{" in value:
+            out = env.from_string(value).render(**variables)
+            return {"True": True, "False": False}.get(out, out)
+        return value
+
+    data = yaml.safe_load((REPO / "roles" / "platform" / "defaults" / "main" / f"{name}.yml").read_text(encoding="utf-8"))
+    return render(data[key])

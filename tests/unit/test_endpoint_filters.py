@@ -8,10 +8,10 @@ import yaml
 
 from fdp_endpoints import EndpointError, endpoint_rows, endpoint_table, internal_count, metrics_jobs
 from fdp_services import ServiceError, probe
-from helpers import REPO
+from helpers import REPO, platform_default
 
 PLATFORM = REPO / "roles" / "platform" / "defaults" / "main"
-ENDPOINTS = yaml.safe_load((PLATFORM / "endpoints.yml").read_text())["platform_endpoints"]
+ENDPOINTS = platform_default("endpoints", "platform_endpoints")
 PORTS = yaml.safe_load((PLATFORM / "ports.yml").read_text())["platform_ports"]
 GROUPS = {"all": ["mon1", "fl1", "fl2"], "prometheus": ["mon1"], "grafana": ["mon1"],
           "flink_jobmanager": ["fl1"], "flink_taskmanager": ["fl2"]}
@@ -24,8 +24,13 @@ def test_jobs_from_the_registry_are_the_platforms_scrape_jobs():
                          "postgresql", "trino", "minio", "seaweedfs"}
     assert jobs["node"] == {"scheme": "https", "metrics_path": "/metrics", "auth": "basic",
                             "targets": [{"group": "all", "port": "node_exporter", "role": "node"}]}
-    assert jobs["flink"]["scheme"] == "http" and jobs["flink"]["auth"] == "none"
-    assert [t["port"] for t in jobs["flink"]["targets"]] == ["flink_jobmanager_metrics", "flink_taskmanager_metrics"]
+    # Flink: the JMX exporter agent (HTTPS, the scrape user) unless flink_jmx_exporter is false
+    assert jobs["flink"] == {"scheme": "https", "metrics_path": "/metrics", "auth": "basic",
+                             "targets": [{"group": "flink_jobmanager", "port": "flink_jobmanager_metrics"},
+                                         {"group": "flink_taskmanager", "port": "flink_taskmanager_metrics"}]}
+    fallback = metrics_jobs(platform_default("endpoints", "platform_endpoints", flink_jmx_exporter=False))["flink"]
+    assert fallback["scheme"] == "http" and fallback["auth"] == "none"
+    assert fallback["targets"] == jobs["flink"]["targets"]
     assert jobs["minio"] == {"scheme": "https", "metrics_path": "/minio/v2/metrics/cluster", "auth": "bearer",
                              "credential": "minio_prometheus_token",
                              "targets": [{"group": "minio", "port": "minio_api"}]}
@@ -61,7 +66,7 @@ def test_rows_are_the_deployed_published_endpoints():
         ("grafana", "mon1", "https://10.0.0.1:3000/"),
         ("prometheus", "mon1", "https://10.0.0.1:9090/"),
     ]
-    assert internal_count(ENDPOINTS, GROUPS, HOSTVARS, PORTS) == 5  # 3 node_exporters, 2 Flink reporters
+    assert internal_count(ENDPOINTS, GROUPS, HOSTVARS, PORTS) == 5  # 3 node_exporters, 2 Flink metrics agents
     # declared but not served (e.g. Grafana without its binary): not listed
     off = dict(ENDPOINTS, grafana=dict(ENDPOINTS["grafana"], enabled=False))
     assert "grafana" not in [r["name"] for r in endpoint_rows(off, GROUPS, HOSTVARS, PORTS)]

@@ -107,3 +107,52 @@ def test_a_malformed_client_fingerprint_is_refused_in_preflight(tmp_path, bad):
                                extra_vars={"flink_rest_client_auth": True, "flink_rest_client_fingerprints": [bad]})
     assert result.returncode != 0
     assert f"flink_rest_client_fingerprints: {bad} is not a SHA-1 fingerprint" in result.stdout
+
+
+AGENT = "-javaagent:/opt/fdp/jmx_exporter-1.6.0/jmx_prometheus_javaagent-1.6.0.jar"
+
+
+def _unit(tmp_path, name: str) -> str:
+    """The rendered unit with its continuation lines joined."""
+    import re
+
+    text = next((tmp_path / "out").glob(f"*/etc/systemd/system/{name}.service")).read_text(encoding="utf-8")
+    return re.sub(r"[ \t]*\\\n[ \t]*", " ", text)
+
+
+def test_metrics_go_through_the_jmx_agent_by_default(default_config, tmp_path_factory):
+    """Issue 12 (12): no plaintext reporter unless asked; each process loads the agent on its own
+    metrics port with its own config, after the ZooKeeper client's @argfile when there is one."""
+    assert default_config["metrics.reporter.jmx.factory.class"] == "org.apache.flink.metrics.jmx.JMXReporterFactory"
+    assert not [key for key in default_config if key.startswith("metrics.reporter.prom")]
+    assert "metrics.reporter.jmx.port" not in default_config  # no JMX server of its own: the agent reads in-process
+    jm, tm = PORTS["flink_jobmanager_metrics"]["port"], PORTS["flink_taskmanager_metrics"]["port"]
+    assert default_config["env.java.opts.jobmanager"] == f"{AGENT}={jm}:/etc/fdp/jmx_exporter/flink_jobmanager.yml"
+    assert default_config["env.java.opts.taskmanager"] == f"{AGENT}={tm}:/etc/fdp/jmx_exporter/flink_taskmanager.yml"
+    with_ha = config(tmp_path_factory.mktemp("flink-ha"), {"flink_high_availability": True})
+    assert with_ha["env.java.opts.jobmanager"] == (f"@/etc/fdp/flink/zookeeper-client.args "
+                                                  f"{AGENT}={jm}:/etc/fdp/jmx_exporter/flink_jobmanager.yml")
+
+
+def test_the_plaintext_reporter_is_an_explicit_fallback(tmp_path):
+    settings = config(tmp_path, {"flink_jmx_exporter": False})
+    assert settings["metrics.reporter.prom.factory.class"] == "org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
+    assert not [key for key in settings if key.startswith(("metrics.reporter.jmx", "env.java.opts.jobmanager"))]
+    # the reporter's port is the process's metrics port, given on the unit's command line
+    assert f"-D metrics.reporter.prom.port={PORTS['flink_jobmanager_metrics']['port']}" in _unit(tmp_path, "flink-jobmanager")
+
+
+def test_a_changed_agent_config_changes_the_unit(tmp_path):
+    """The agent reads its config at start only: its checksum (tasks/metrics.yml) is in the unit."""
+    config(tmp_path, {"_flink_metrics_config": {"jobmanager": "abc123"}})
+    assert "X-FdpMetricsConfig=abc123" in _unit(tmp_path, "flink-jobmanager")
+    assert "-D metrics.internal.query-service.port=" in _unit(tmp_path, "flink-jobmanager")
+    assert "metrics.reporter.prom.port" not in _unit(tmp_path, "flink-jobmanager")
+
+
+@pytest.mark.parametrize("key", ["env.java.opts.jobmanager", "metrics.reporter.prom.factory.class",
+                                 "metrics.reporter.prom.port"])
+def test_the_platforms_metrics_and_jvm_wiring_cannot_be_overridden(tmp_path, key):
+    result, _, _ = render_role(tmp_path, "flink", INVENTORY, hosts="flink_jobmanager", facts=True,
+                               extra_vars={"flink_config_overrides": {key: "x"}})
+    assert result.returncode != 0 and key in result.stdout

@@ -22,11 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "ansible" / "plugins" / "filter"))
 import fdp_monitoring as m  # noqa: E402
 from fdp_endpoints import metrics_jobs  # noqa: E402
+from helpers import platform_default  # noqa: E402
 
 PLATFORM = REPO / "roles" / "platform" / "defaults" / "main"
 PORTS = yaml.safe_load((PLATFORM / "ports.yml").read_text())["platform_ports"]
 # The scrape jobs the endpoint registry implies (what platform_metrics_jobs defaults to).
-JOBS = metrics_jobs(yaml.safe_load((PLATFORM / "endpoints.yml").read_text())["platform_endpoints"])
+JOBS = metrics_jobs(platform_default("endpoints", "platform_endpoints"))
 GROUPS = {
     "all": ["h1", "h2", "h3"],
     "prometheus": ["h1"],
@@ -163,7 +164,13 @@ def test_generated_prometheus_config_passes_promtool(tmp_path):
     configs = m.scrape_configs(targets, JOBS, str(sd), str(tmp_path / "ca.crt"), "prometheus",
                                str(tmp_path / "metrics_password"), str(tmp_path))
     by_job = {c["job_name"]: c for c in configs}
-    assert by_job["flink"]["scheme"] == "http" and "basic_auth" not in by_job["flink"]
+    # Flink through its metrics agents (HTTPS, the scrape user); plain HTTP only with the fallback reporter
+    assert by_job["flink"]["scheme"] == "https" and by_job["flink"]["basic_auth"]["username"] == "prometheus"
+    fallback_jobs = metrics_jobs(platform_default("endpoints", "platform_endpoints", flink_jmx_exporter=False))
+    fallback = m.scrape_configs(m.scrape_targets(fallback_jobs, GROUPS, HOSTVARS, PORTS), fallback_jobs, str(sd),
+                                str(tmp_path / "ca.crt"), "prometheus", str(tmp_path / "metrics_password"), str(tmp_path))
+    fallback_flink = next(c for c in fallback if c["job_name"] == "flink")
+    assert fallback_flink["scheme"] == "http" and "basic_auth" not in fallback_flink
     assert by_job["node"]["basic_auth"]["username"] == "prometheus"
     assert by_job["minio"]["authorization"]["credentials_file"] == str(tmp_path / "minio_prometheus_token")
     # Prometheus and Alertmanager are scraped as web users of their own, not as the scrape user.

@@ -125,7 +125,8 @@ def test_metrics_go_through_the_jmx_agent_by_default(default_config, tmp_path_fa
     metrics port with its own config, after the ZooKeeper client's @argfile when there is one."""
     assert default_config["metrics.reporter.jmx.factory.class"] == "org.apache.flink.metrics.jmx.JMXReporterFactory"
     assert not [key for key in default_config if key.startswith("metrics.reporter.prom")]
-    assert "metrics.reporter.jmx.port" not in default_config  # no JMX server of its own: the agent reads in-process
+    # no JMX server of its own (jmx.server.port; the reporter's own port key is deprecated in 2.1): the agent reads in-process
+    assert "jmx.server.port" not in default_config and "metrics.reporter.jmx.port" not in default_config
     jm, tm = PORTS["flink_jobmanager_metrics"]["port"], PORTS["flink_taskmanager_metrics"]["port"]
     assert default_config["env.java.opts.jobmanager"] == f"{AGENT}={jm}:/etc/fdp/jmx_exporter/flink_jobmanager.yml"
     assert default_config["env.java.opts.taskmanager"] == f"{AGENT}={tm}:/etc/fdp/jmx_exporter/flink_taskmanager.yml"

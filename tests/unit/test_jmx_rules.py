@@ -10,6 +10,8 @@ characters outside [a-zA-Z0-9:_] turned into "_", runs of "_" collapsed, then lo
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -138,6 +140,35 @@ SAMPLES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
             {},
         ),
     ],
+    # Lines as a real Flink 2.1.3's JMX reporter registers them (fixtures/flink-2.1.3-metrics).
+    "flink.yml": [
+        (
+            "org.apache.flink.jobmanager.numRegisteredTaskManagers<host=127.0.0.1><>Value: 1",
+            "flink_jobmanager_numRegisteredTaskManagers",
+            {"host": "127.0.0.1"},
+        ),
+        (
+            "org.apache.flink.jobmanager.job.numRestarts<host=127.0.0.1, job_name=jmx-capture-job, "
+            "job_id=13835d660425f40de976b6dcd87f6dfb><>Value: 0",
+            "flink_jobmanager_job_numRestarts",
+            {"host": "127.0.0.1", "job_name": "jmx-capture-job", "job_id": "13835d660425f40de976b6dcd87f6dfb"},
+        ),
+        (
+            "org.apache.flink.taskmanager.Status.JVM.Memory.Heap.Used<host=127.0.0.1, "
+            "tm_id=127.0.0.1-35947-508ca6><>Value: 140493728",
+            "flink_taskmanager_Status_JVM_Memory_Heap_Used",
+            {"host": "127.0.0.1", "tm_id": "127.0.0.1-35947-508ca6"},
+        ),
+        (
+            "org.apache.flink.taskmanager.job.task.numRecordsInPerSecond<task_name=Source-_src[1]_-_Calc[2], "
+            "job_id=j1, task_attempt_id=a1, job_name=jmx-capture-job, tm_id=tm1, task_id=t1, task_attempt_num=0, "
+            "host=127.0.0.1, subtask_index=0><>Rate: 113.3",
+            "flink_taskmanager_job_task_numRecordsInPerSecond",
+            {"host": "127.0.0.1", "tm_id": "tm1", "job_id": "j1", "job_name": "jmx-capture-job", "task_id": "t1",
+             "task_name": "Source-_src[1]_-_Calc[2]", "task_attempt_id": "a1", "task_attempt_num": "0",
+             "subtask_index": "0"},
+        ),
+    ],
     "hive_metastore.yml": [
         ("metrics<name=api_get_table><>Count: 7", "metastore_api_calls_total", {"method": "get_table"}),
         ("metrics<name=api_get_table, type=timers><>Count: 7", "metastore_api_calls_total", {"method": "get_table"}),
@@ -158,6 +189,15 @@ UNMATCHED = {
     "kafka.yml": ["kafka.server<type=ReplicaManager, name=UnderReplicatedPartitions><>Mean: 0"],
     "trino.yml": ["trino.execution<name=QueryManager><>FailedQueries.OneMinute.Count: 3"],
     "hive_metastore.yml": ["metrics<name=api_get_table><>Mean: 1.5", "metrics<name=memory.heap.used><>Value: 1"],
+    "flink.yml": [
+        # a meter's count (its rate is the value), a histogram's statistics
+        "org.apache.flink.taskmanager.job.task.numRecordsInPerSecond<task_name=n, job_id=j1, task_attempt_id=a1, "
+        "job_name=j, tm_id=tm1, task_id=t1, task_attempt_num=0, host=h, subtask_index=0><>Count: 7400",
+        "org.apache.flink.taskmanager.job.task.mailboxLatencyMs<task_name=n, job_id=j1, task_attempt_id=a1, "
+        "job_name=j, tm_id=tm1, task_id=t1, task_attempt_num=0, host=h, subtask_index=0><>95thPercentile: 1.75",
+        # a user's metric group with a variable of its own: not mistaken for the TaskManager scope
+        "org.apache.flink.taskmanager.mygroup.records<host=h, tm_id=tm1, topic=orders><>Value: 1",
+    ],
 }
 
 
@@ -193,7 +233,9 @@ def simulate(config: dict, attribute: str) -> tuple[str, dict[str, str]] | None:
 def test_rules_file_shape(name: str):
     config = load(name)
     assert set(config) <= ALLOWED_KEYS, "only the metric mapping belongs here (no server/TLS/auth keys)"
-    assert config["lowercaseOutputName"] is True and config["lowercaseOutputLabelNames"] is True
+    # Flink's names keep their case: the same names as Flink's own Prometheus reporter.
+    lowercase = name != "flink.yml"
+    assert config["lowercaseOutputName"] is lowercase and config["lowercaseOutputLabelNames"] is lowercase
     assert config["rules"], "no rules"
     for rule in config["rules"]:
         assert rule.get("pattern") and rule.get("name"), rule
@@ -219,3 +261,124 @@ def test_metric_names(name: str, attribute: str, metric: str, labels: dict[str, 
 @pytest.mark.parametrize(("name", "attribute"), [(n, a) for n, attrs in UNMATCHED.items() for a in attrs])
 def test_unmapped_attributes_are_dropped(name: str, attribute: str):
     assert simulate(load(name), attribute) is None
+
+
+# --- Flink: the agent's names and labels are those of Flink's own Prometheus reporter ---------------------------
+FLINK_CAPTURE = Path(__file__).parent / "fixtures" / "flink-2.1.3-metrics"
+
+
+def _agent_value(line: str) -> bool:
+    """The agent exports numbers (NaN too) and booleans; an attribute whose value is a string it
+    matches but skips (no rule here gives it a value)."""
+    value = line.rsplit(": ", 1)[1]
+    try:
+        float(value)
+    except ValueError:
+        return value in ("true", "false")
+    return True
+
+
+def _flink_prometheus_families(process: str) -> dict[str, set[str]]:
+    """Metric name -> label names, from the Prometheus reporter's /metrics of the same process."""
+    families: dict[str, set[str]] = {}
+    for line in (FLINK_CAPTURE / f"prom-{process}.txt").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^(\w+)\{(.*)\} \S+$", line)
+        if match:
+            families.setdefault(match.group(1), set()).update(re.findall(r"(\w+)=\"", match.group(2)))
+    return families
+
+
+@pytest.mark.parametrize("process", ["jobmanager", "taskmanager"])
+def test_flink_rules_give_the_real_mbeans_the_prometheus_reporters_names_and_labels(process: str):
+    """Both captures come from one Flink 2.1.3 process pair running a job, with the JMX and the
+    Prometheus reporters on at once. Every metric the reporter serves comes out of the agent
+    under the same name with the same label names, and nothing else does; no two attributes
+    collide. The exceptions are the reporter's histogram quantiles (the agent exports the
+    histogram's count under its name) and a gauge whose value is a string (the agent skips it)."""
+    config = load("flink.yml")
+    lines = (FLINK_CAPTURE / f"mbeans-{process}.txt").read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 50
+    exported: dict[str, set[str]] = {}
+    seen: set[tuple[str, tuple]] = set()
+    strings = {re.sub(r"<.*", "", line) for line in lines if not _agent_value(line)}
+    string_gauges = {"jobmanager": {"org.apache.flink.jobmanager.job.lastCheckpointExternalPath"}, "taskmanager": set()}
+    assert strings == string_gauges[process]
+    for line in lines:
+        result = simulate(config, line)
+        if result is None or not _agent_value(line):
+            continue
+        name, labels = result
+        key = (name, tuple(sorted(labels.items())))
+        assert key not in seen, f"two attributes export {key}: {line}"
+        seen.add(key)
+        # every variable of the MBean a label, with its value
+        keys = dict(item.split("=", 1) for item in re.match(r"^[^<]*<(.*?)><>", line).group(1).split(", "))
+        assert labels == keys, line
+        exported.setdefault(name, set()).update(labels)
+    reporter = _flink_prometheus_families(process)
+    histograms = {name for name, labels in reporter.items() if "quantile" in labels}
+    expected = {name: labels for name, labels in reporter.items()
+                if not name.endswith("_count") and name not in {safe(s.replace("org.apache.", "")) for s in strings}}
+    expected.update({name: labels - {"quantile"} for name, labels in expected.items() if name in histograms})
+    assert exported == expected
+
+
+def test_flink_alerts_and_dashboard_use_names_the_agent_exports():
+    config = load("flink.yml")
+    produced = {simulate(config, line)[0] for process in ("jobmanager", "taskmanager")
+                for line in (FLINK_CAPTURE / f"mbeans-{process}.txt").read_text(encoding="utf-8").splitlines()
+                if simulate(config, line)}
+    text = (REPO / "roles/prometheus/files/rules/flink.rules.yml").read_text(encoding="utf-8")
+    text += (REPO / "roles/grafana/files/dashboards/fdp-flink.json").read_text(encoding="utf-8")
+    used = set(re.findall(r"\b(flink_[A-Za-z0-9_]+)\s*\{", text))
+    assert used and used <= produced, sorted(used - produced)
+
+
+JAVA_MATCHER = """
+import java.nio.file.*; import java.util.*; import java.util.regex.*;
+public class Match { public static void main(String[] a) throws Exception {
+  List<String[]> rules = new ArrayList<>(); List<Pattern> patterns = new ArrayList<>();
+  for (String r : Files.readAllLines(Path.of(a[0]))) {
+    String[] f = r.split("\\t"); rules.add(f); patterns.add(Pattern.compile("^.*(?:" + f[0] + ").*$"));
+  }
+  for (String line : Files.readAllLines(Path.of(a[1]))) {
+    String out = "-";
+    for (int i = 0; i < rules.size(); i++) {
+      Matcher m = patterns.get(i).matcher(line);
+      if (!m.matches()) continue;
+      String[] f = rules.get(i); StringBuilder b = new StringBuilder(m.replaceAll(f[1]));
+      for (int k = 2; k + 1 < f.length; k += 2) {
+        m.reset(); m.matches(); b.append("\\t" + f[k] + "=" + m.replaceAll(f[k + 1]));
+      }
+      out = b.toString(); break;
+    }
+    System.out.println(out);
+  }
+}}
+"""
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="needs a JDK")
+def test_flink_rules_match_the_same_in_javas_regex_engine(tmp_path):
+    """The agent is Java: its Pattern and Matcher.replaceAll ($10 and up included) give the names
+    and label values the simulation above gives, line for line, on the real capture."""
+    config = load("flink.yml")
+    (tmp_path / "rules.tsv").write_text("\n".join(
+        "\t".join([rule["pattern"], rule["name"], *[x for k, v in rule["labels"].items() for x in (k, v)]])
+        for rule in config["rules"]) + "\n", encoding="utf-8")
+    lines = [line for process in ("jobmanager", "taskmanager")
+             for line in (FLINK_CAPTURE / f"mbeans-{process}.txt").read_text(encoding="utf-8").splitlines()]
+    lines += UNMATCHED["flink.yml"]
+    (tmp_path / "lines.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "Match.java").write_text(JAVA_MATCHER, encoding="utf-8")
+    command = ["java", str(tmp_path / "Match.java"), str(tmp_path / "rules.tsv"), str(tmp_path / "lines.txt")]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+    java = done.stdout.splitlines()
+    assert len(java) == len(lines)
+    for line, out in zip(lines, java, strict=True):
+        expected = simulate(config, line)
+        if expected is None:
+            assert out == "-", line
+            continue
+        name, *labels = out.split("\t")
+        assert (safe(name), dict(label.split("=", 1) for label in labels)) == expected, line

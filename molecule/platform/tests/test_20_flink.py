@@ -39,6 +39,10 @@ TASKMANAGERS = ("pl2", "pl3")
 PORTS = yaml.safe_load((PROJECT / "roles/platform/defaults/main/ports.yml").read_text())["platform_ports"]
 REST = f"https://{ADDR['pl1']}:{PORTS['flink_rest']['port']}"
 TM_LIMIT_MB = 1280  # the scenario's flink_memory_limit_mb
+# Flink's metrics: the JMX exporter agent where the lab mirror holds it (flink_jmx_exporter, set
+# from the mirror by inventories/lab/mirror.yml), else Flink's plaintext Prometheus reporter.
+AGENT = Path("/var/cache/fdp-lab/mirror/jmx_exporter").is_dir()
+NO_AGENT = "the JMX exporter agent (platform_artifacts.jmx_exporter) is not in the lab mirror"
 
 
 def get(name):
@@ -267,16 +271,26 @@ def job():
     return json.loads((EPHEMERAL / "smoke" / "job.json").read_text())["jobid"]
 
 
+def metrics_command(target: str, port: str, user: str | None = "prometheus") -> str:
+    """curl of a Flink process's metrics as Prometheus (pl1) scrapes it: HTTPS against the platform
+    CA with the scrape user from the agent, plain HTTP from the fallback reporter."""
+    if not AGENT:
+        return f"curl -sS -m 10 http://{ADDR[target]}:{PORTS[port]['port']}/metrics"
+    password = (INV_DIR / "credentials" / "metrics_password").read_text().strip()
+    auth = f"-u {user}:{quote(password)}" if user else ""
+    return f"curl -sS -m 10 --cacert /etc/fdp/tls/ca.crt {auth} https://{ADDR[target]}:{PORTS[port]['port']}/metrics"
+
+
 def records_flowing(jobid):
     """Records the keyed count operator has received (through the TLS data exchange), summed
-    over the TaskManagers' Prometheus reporters, scraped from the Prometheus host."""
+    over the TaskManagers' metrics endpoints, scraped from the Prometheus host. (The reporter
+    turns the "-" of the task's name into "_"; the JMX reporter keeps it.)"""
     total = 0.0
     for name in TASKMANAGERS:
-        text = HOSTS["pl1"].check_output(
-            f"curl -sS -m 10 http://{ADDR[name]}:{PORTS['flink_taskmanager_metrics']['port']}/metrics")
+        text = HOSTS["pl1"].check_output(metrics_command(name, "flink_taskmanager_metrics"))
         for line in text.splitlines():
             if (line.startswith("flink_taskmanager_job_task_numRecordsIn{") and f'job_id="{jobid}"' in line
-                    and "fdp_smoke_count" in line):
+                    and ("fdp_smoke_count" in line or "fdp-smoke-count" in line)):
                 total += float(line.rsplit(" ", 1)[1])
     return total
 
@@ -350,11 +364,43 @@ def test_rest_vertex_metrics_come_through_the_pinned_query_service_ports(job):
     ("pl3", "flink_taskmanager_metrics", "flink_taskmanager_"),
 ])
 def test_metrics_answer_per_process_to_the_prometheus_host_only(target, port, kind):
-    url = f"http://{ADDR[target]}:{PORTS[port]['port']}/metrics"
     prometheus, outsider = HOSTS["pl1"], HOSTS["pl4"]
-    metrics = prometheus.check_output(f"curl -sS -m 10 {url}")
+    metrics = prometheus.check_output(metrics_command(target, port))
     assert kind in metrics
-    assert outsider.run(f"curl -sS -m 5 {url}").rc != 0
+    assert outsider.run(metrics_command(target, port).replace("-m 10", "-m 5")).rc != 0
+
+
+@pytest.mark.skipif(not AGENT, reason=NO_AGENT)
+@pytest.mark.parametrize(("target", "port"), [("pl1", "flink_jobmanager_metrics"),
+                                             ("pl2", "flink_taskmanager_metrics")])
+def test_the_metrics_agent_answers_the_scrape_user_over_https_only(target, port):
+    prometheus, status = HOSTS["pl1"], "-o /dev/null -w '%{http_code}'"
+    assert prometheus.check_output(f"{metrics_command(target, port)} {status}") == "200"
+    assert prometheus.check_output(f"{metrics_command(target, port, user=None)} {status}") == "401"
+    assert prometheus.check_output(f"{metrics_command(target, port, user='admin')} {status}") == "401"
+    assert prometheus.run(f"curl -sS -m 5 http://{ADDR[target]}:{PORTS[port]['port']}/metrics").rc != 0
+
+
+@pytest.mark.parametrize(("target", "process"), [("pl1", "jobmanager"), ("pl2", "taskmanager")])
+def test_each_process_loads_the_metrics_agent_or_the_fallback_reporter(target, process):
+    """flink_jmx_exporter (true where the mirror holds the agent): the process's JVM runs the agent
+    on its own port with its own config (root:flink 0640: it holds the keystore password), and
+    Flink the JMX reporter, not the plaintext one; without the agent, the reporter on that port."""
+    host = HOSTS[target]
+    pid = host.check_output(f"systemctl show -p MainPID --value flink-{process}")
+    command = host.file(f"/proc/{pid}/cmdline").content_string.replace("\0", " ")
+    config = yaml.safe_load(host.file("/etc/fdp/flink/config.yaml").content_string)
+    agent_config = host.file(f"/etc/fdp/jmx_exporter/flink_{process}.yml")
+    if AGENT:
+        port = PORTS[f"flink_{process}_metrics"]["port"]
+        assert "jmx_prometheus_javaagent-" in command
+        assert f".jar={port}:/etc/fdp/jmx_exporter/flink_{process}.yml" in command
+        assert (agent_config.user, agent_config.group, agent_config.mode) == ("root", "flink", 0o640)
+        assert "metrics.reporter.jmx.factory.class" in config and "metrics.reporter.prom.factory.class" not in config
+    else:
+        assert "-javaagent:" not in command and not agent_config.exists
+        assert "metrics.reporter.prom.factory.class" in config and "metrics.reporter.jmx.factory.class" not in config
+        assert f"metrics.reporter.prom.port={PORTS[f'flink_{process}_metrics']['port']}" in command
 
 
 @pytest.mark.parametrize(("target", "unit", "port"), [

@@ -122,38 +122,38 @@ def _unit(tmp_path, name: str) -> str:
 
 def test_metrics_go_through_the_jmx_agent_by_default(default_config, tmp_path_factory):
     """Issue 12 (12): no plaintext reporter unless asked; each process loads the agent on its own
-    metrics port with its own config, after the ZooKeeper client's @argfile when there is one."""
+    metrics port with its own config, after the ZooKeeper client's @argfile when there is one;
+    the agent reads its config at start only, so the config's checksum (tasks/metrics.yml) is in
+    the unit."""
     assert default_config["metrics.reporter.jmx.factory.class"] == "org.apache.flink.metrics.jmx.JMXReporterFactory"
     assert not [key for key in default_config if key.startswith("metrics.reporter.prom")]
-    # no JMX server of its own (jmx.server.port; the reporter's own port key is deprecated in 2.1): the agent reads in-process
+    # no JMX server of its own (jmx.server.port; the reporter's port key is deprecated in 2.1): the agent reads in-process
     assert "jmx.server.port" not in default_config and "metrics.reporter.jmx.port" not in default_config
     jm, tm = PORTS["flink_jobmanager_metrics"]["port"], PORTS["flink_taskmanager_metrics"]["port"]
     assert default_config["env.java.opts.jobmanager"] == f"{AGENT}={jm}:/etc/fdp/jmx_exporter/flink_jobmanager.yml"
     assert default_config["env.java.opts.taskmanager"] == f"{AGENT}={tm}:/etc/fdp/jmx_exporter/flink_taskmanager.yml"
-    with_ha = config(tmp_path_factory.mktemp("flink-ha"), {"flink_high_availability": True})
+    tmp_path = tmp_path_factory.mktemp("flink-ha")
+    with_ha = config(tmp_path, {"flink_high_availability": True, "_flink_metrics_config": {"jobmanager": "abc123"}})
     assert with_ha["env.java.opts.jobmanager"] == (f"@/etc/fdp/flink/zookeeper-client.args "
                                                   f"{AGENT}={jm}:/etc/fdp/jmx_exporter/flink_jobmanager.yml")
+    unit = _unit(tmp_path, "flink-jobmanager")
+    assert "X-FdpMetricsConfig=abc123" in unit
+    assert "-D metrics.internal.query-service.port=" in unit and "metrics.reporter.prom.port" not in unit
 
 
 def test_the_plaintext_reporter_is_an_explicit_fallback(tmp_path):
-    settings = config(tmp_path, {"flink_jmx_exporter": False})
+    settings = config(tmp_path, {"flink_jmx_exporter": False, "_flink_metrics_config": {"jobmanager": "abc123"}})
     assert settings["metrics.reporter.prom.factory.class"] == "org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
     assert not [key for key in settings if key.startswith(("metrics.reporter.jmx", "env.java.opts.jobmanager"))]
-    # the reporter's port is the process's metrics port, given on the unit's command line
-    assert f"-D metrics.reporter.prom.port={PORTS['flink_jobmanager_metrics']['port']}" in _unit(tmp_path, "flink-jobmanager")
+    # the reporter's port is the process's metrics port, given on the unit's command line; no agent config
+    unit = _unit(tmp_path, "flink-jobmanager")
+    assert f"-D metrics.reporter.prom.port={PORTS['flink_jobmanager_metrics']['port']}" in unit
+    assert "X-FdpMetricsConfig" not in unit
 
 
-def test_a_changed_agent_config_changes_the_unit(tmp_path):
-    """The agent reads its config at start only: its checksum (tasks/metrics.yml) is in the unit."""
-    config(tmp_path, {"_flink_metrics_config": {"jobmanager": "abc123"}})
-    assert "X-FdpMetricsConfig=abc123" in _unit(tmp_path, "flink-jobmanager")
-    assert "-D metrics.internal.query-service.port=" in _unit(tmp_path, "flink-jobmanager")
-    assert "metrics.reporter.prom.port" not in _unit(tmp_path, "flink-jobmanager")
-
-
-@pytest.mark.parametrize("key", ["env.java.opts.jobmanager", "metrics.reporter.prom.factory.class",
-                                 "metrics.reporter.prom.port"])
-def test_the_platforms_metrics_and_jvm_wiring_cannot_be_overridden(tmp_path, key):
+def test_the_platforms_metrics_and_jvm_wiring_cannot_be_overridden(tmp_path):
+    keys = ["env.java.opts.jobmanager", "metrics.reporter.prom.factory.class", "metrics.reporter.prom.port"]
     result, _, _ = render_role(tmp_path, "flink", INVENTORY, hosts="flink_jobmanager", facts=True,
-                               extra_vars={"flink_config_overrides": {key: "x"}})
-    assert result.returncode != 0 and key in result.stdout
+                               extra_vars={"flink_config_overrides": dict.fromkeys(keys, "x")})
+    assert result.returncode != 0
+    assert all(key in result.stdout for key in keys), result.stdout[-3000:]

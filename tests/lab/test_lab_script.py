@@ -63,6 +63,25 @@ def test_each_host_has_its_own_identity_and_network_namespace(lab):
     assert lab["run"]("ssh", "lt1", "ping -c1 -W2 lt2").returncode == 0
 
 
+def jvm_flag(output: str, name: str) -> str | None:
+    """A flag's value in `java -XX:+PrintFlagsFinal` output ('intx Name = value {kind} {origin}')."""
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[1] == name and parts[2] == "=":
+            return parts[3]
+    return None
+
+
+def test_services_start_their_jvms_with_the_c1_compiler_only(lab):
+    # A transient service, started the way systemd starts the platform's units: its JVM sees the
+    # lab's default environment and runs with C1 alone (LAB_JVM_JIT=c1, the default).
+    service = lab["run"]("ssh", "lt1", "systemd-run --wait --pipe --quiet java -XX:+PrintFlagsFinal -version").stdout
+    assert jvm_flag(service, "TieredStopAtLevel") == "1", service[-500:]
+    # Commands over SSH keep the JVM's own choice.
+    over_ssh = lab["run"]("ssh", "lt1", "java -XX:+PrintFlagsFinal -version").stdout
+    assert jvm_flag(over_ssh, "TieredStopAtLevel") == "4", over_ssh[-500:]
+
+
 def test_inventory_is_written_and_usable(lab):
     inv = yaml.safe_load(lab["inventory"].read_text())
     assert inv["lab"]["hosts"] == {n: {"ansible_host": f"{NET}.{11 + i}", "lab_suite": "bookworm"}

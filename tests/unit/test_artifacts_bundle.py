@@ -12,6 +12,7 @@ from importlib.machinery import SourceFileLoader
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fdp_artifacts import resolve
 from helpers import REPO
@@ -59,6 +60,21 @@ def test_bundle_entry_is_verified_and_recorded(tmp_path, source):
     manifest = json.loads((dest / "manifest.json").read_text())
     assert manifest["artifacts"][0]["file"] == "flink/2.1.3/f-2.1.3.tgz"
     assert (dest / "SHA256SUMS").read_text() == f"{sha}  flink/2.1.3/f-2.1.3.tgz\n"
+
+
+def test_the_bundle_pins_every_file_by_value(tmp_path, source):
+    # A pin by checksum file, verified once on the connected machine: pins.yml turns it into a pin
+    # by value, so the air-gapped deployment needs no checksum file (and trusts no mirror's).
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    (source / "flink/2.1.3/f-2.1.3.tgz.sha512").write_text(
+        f"{hashlib.sha512(PAYLOAD).hexdigest()}  f-2.1.3.tgz\n")
+    by_file = {"flink": {"version": "2.1.3", "url": "https://archive.apache.org/dist/flink/flink-{version}/f-{version}.tgz",
+                         "checksum": "sha512:{url}.sha512"}}
+    entry = fetch.fetch_verified(resolve(by_file, "flink"), tmp_path / "bundle", str(source))
+    pins = yaml.safe_load(fetch.pins_yaml([entry]))["platform_artifact_overrides"]
+    assert pins == {"flink": {"version": "2.1.3", "checksums": {"2.1.3": {"any": f"sha256:{sha}"}}}}
+    pinned = resolve(by_file, "flink", "x86_64", "/srv/bundle", pins)
+    assert (pinned["checksum_value"], pinned["checksum_url"]) == (sha, None)
 
 
 def test_a_second_run_keeps_verified_files(tmp_path, source, capsys):

@@ -17,8 +17,10 @@ URL placeholders: {version}, {version_us} ('+' -> '_'), {version_enc} ('+' -> '%
 {major}, {arch}, {build}, and in checksum URLs also {url} (the artifact's upstream URL).
 
 A literal checksum for the resolved version and architecture wins over a checksum file URL.
-platform_artifact_mirror replaces every URL by <mirror>/<name>/<version>/<file name> (an HTTP(S)
-base URL or a local directory). Pure functions, unit-tested in tests/unit/test_artifacts.py.
+platform_artifact_mirror replaces the artifact's URL by <mirror>/<name>/<version>/<file name> (an
+HTTP(S) base URL or a local directory). A checksum file still comes from upstream then: a mirror
+does not vouch for its own files unless the site says so (checksum_source 'mirror',
+platform_artifact_checksum_source). Pure functions, unit-tested in tests/unit/test_artifacts.py.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ FILE_ONLY = ("md5",)
 FORMATS = ("tar", "file")
 ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 ANY = "any"
+CHECKSUM_SOURCES = ("upstream", "mirror")
 
 
 def normalize_arch(arch: str) -> str:
@@ -108,8 +111,15 @@ def mirror_url(mirror: str, name: str, version: str, filename: str) -> str:
 
 
 def resolve(artifacts: Mapping[str, Any], name: str, arch: str = "x86_64", mirror: str | None = "",
-            overrides: Mapping[str, Any] | None = None, cache_dir: str = "") -> dict[str, Any]:
-    """Everything needed to fetch, verify and install one artifact on one architecture."""
+            overrides: Mapping[str, Any] | None = None, cache_dir: str = "",
+            checksum_source: str = "upstream") -> dict[str, Any]:
+    """Everything needed to fetch, verify and install one artifact on one architecture.
+
+    With a mirror, a pin by checksum file reads that file from upstream (checksum_source
+    'upstream', the default) or, only where the site trusts its mirror, from the mirror."""
+    if checksum_source not in CHECKSUM_SOURCES:
+        raise ArtifactError(f"platform_artifact_checksum_source {checksum_source!r} must be one of "
+                            f"{', '.join(CHECKSUM_SOURCES)}")
     if not NAME_RE.match(str(name)):
         raise ArtifactError(f"artifact name {name!r} must match {NAME_RE.pattern} (lower case, digits, '_')")
     if name not in (artifacts or {}):
@@ -159,7 +169,7 @@ def resolve(artifacts: Mapping[str, Any], name: str, arch: str = "x86_64", mirro
     url, checksum_url = upstream_url, checksum_upstream
     if mirror:
         url = mirror_url(mirror, name, version, filename)
-        if checksum_upstream:
+        if checksum_upstream and checksum_source == "mirror":
             checksum_url = mirror_url(mirror, name, version, checksum_file)
     cache = f"{str(cache_dir).rstrip('/')}/{name}/{version}" if cache_dir else f"{name}/{version}"
     return {

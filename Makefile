@@ -82,7 +82,7 @@ lint: setup ## ansible-lint (production), yamllint (strict), shellcheck, terrafo
 	ansible-playbook -i inventories/sample --syntax-check site.yml
 
 unit: setup tools ## Unit tests (filters, validation, rendering, role contracts, alert rules, dashboards)
-	pytest -n auto tests/unit
+	pytest -n auto --durations=15 tests/unit
 
 .PHONY: tools
 tools: lab-mirror ## promtool and amtool (from the mirror's Prometheus and Alertmanager) into .tools/bin

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
@@ -317,6 +318,100 @@ def test_a_mesh_gets_its_own_ca_key_and_truststore_follows_the_host_certificate_
                     "-keystore", str(tls / "mesh-flink-trust.p12"), "-storetype", "PKCS12",
                     "-storepass", "unit-truststore-password"], capture_output=True, check=True)
     healed = run()
-    assert outcome(healed, "Build the mesh truststore, the mesh CA alone - flink") == "changed"
+    assert outcome(healed, "Build the mesh truststore, the mesh's CAs alone - flink") == "changed"
     assert "TASK [pki : Sign the host certificate with the CA]" not in healed
     assert trusted() == (["fdp-unit-mesh-flink"], ["CN=unit mesh-flink-ca"])
+
+
+ROLL = """
+- name: A CA rollover step on the controller (rotate-ca.yml, retire-ca.yml)
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Rollover
+      ansible.builtin.include_role:
+        name: pki
+        tasks_from: rollover.yml
+"""
+
+
+def test_a_mesh_ca_rolls_over_with_an_overlap_in_which_old_and_new_processes_accept_each_other(site):
+    """rotate-ca.yml's steps for a mesh CA (rollover_mesh.yml): prepare makes a next mesh CA that the
+    mesh's hosts trust before it signs; promote makes it sign and keeps the old one trusted; retire
+    ends the overlap. At each step the certificate a restarted process presents is accepted by the
+    trust of a process not restarted yet, and the other way round, so the restarts can roll."""
+    import subprocess
+
+    tls, run = site
+    pki = tls.parent
+    make_ca(pki, "mesh-flink-ca")
+    (pki / "roll.yml").write_text(ROLL, encoding="utf-8")
+    vars_file = pki / "vars.json"
+    settings = json.loads(vars_file.read_text())
+    settings.update({"_pki_host_meshes": ["flink"], "_pki_play_meshes": ["flink"],
+                     "_pki_mesh_ca_passphrase": CA_PASSPHRASE.decode(), "_pki_ca_passphrase": CA_PASSPHRASE.decode(),
+                     "_pki_truststore_password": "unit-truststore-password"})
+    vars_file.write_text(json.dumps(settings))
+
+    def roll(step):
+        result = run_playbook(str(pki / "roll.yml"), "localhost,", "-e", f"@{vars_file}",
+                              "-e", f"pki_rollover_step={step}")
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+    def trusted():
+        listing = subprocess.run(["keytool", "-list", "-rfc", "-keystore", str(tls / "mesh-flink-trust.p12"),
+                                  "-storetype", "PKCS12", "-storepass", "unit-truststore-password"],
+                                 capture_output=True, text=True, check=True).stdout
+        aliases = re.findall(r"^Alias name: (.+)$", listing, re.M)
+        return aliases, x509.load_pem_x509_certificates(listing.encode())
+
+    def accepts(cas, cert_path):
+        """Whether a truststore holding `cas` accepts the certificate (signed by one of them)."""
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        for ca in cas:
+            try:
+                cert.verify_directly_issued_by(ca)
+                return True
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+        return False
+
+    def ca(name):
+        return x509.load_pem_x509_certificate((pki / name).read_bytes())
+
+    run()
+    first_ca = ca("mesh-flink-ca.crt")
+    old_trust = trusted()[1]
+    assert trusted()[0] == ["fdp-unit-mesh-flink"]
+
+    roll("prepare")
+    next_ca = ca("mesh-flink-ca-next.crt")
+    assert next_ca.subject != first_ca.subject
+    run()  # the trust step: the next mesh CA is trusted, the certificate still from the current one
+    aliases, step1_trust = trusted()
+    assert sorted(aliases) == ["fdp-unit-mesh-flink", "fdp-unit-mesh-flink-next"]
+    assert accepts(old_trust, tls / "mesh-flink.crt") and accepts(step1_trust, tls / "mesh-flink.crt")
+    step1_cert = tls.parent / "step1.crt"
+    step1_cert.write_bytes((tls / "mesh-flink.crt").read_bytes())
+
+    roll("promote")
+    assert ca("mesh-flink-ca.crt") == next_ca and ca("mesh-flink-ca-previous.crt") == first_ca
+    assert not (pki / "mesh-flink-ca-next.crt").exists()
+    run()  # the reissue step: the certificate from the new mesh CA, the old one still trusted
+    aliases, step2_trust = trusted()
+    assert sorted(aliases) == ["fdp-unit-mesh-flink", "fdp-unit-mesh-flink-previous"]
+    assert x509.load_pem_x509_certificate((tls / "mesh-flink.crt").read_bytes()).issuer == next_ca.subject
+    # A process restarted in this step and one still on the trust step's material accept each other.
+    assert accepts(step1_trust, tls / "mesh-flink.crt") and accepts(step2_trust, step1_cert)
+    assert (tls / "mesh-flink-ca.crt").read_bytes().strip() == (pki / "mesh-flink-ca.crt").read_bytes().strip()
+
+    roll("retire")
+    assert not (pki / "mesh-flink-ca-previous.crt").exists()
+    assert len(list((pki / "retired").glob("mesh-flink-ca-*.crt"))) == 1
+    run()
+    aliases, final_trust = trusted()
+    assert aliases == ["fdp-unit-mesh-flink"] and final_trust == [next_ca]
+    assert not accepts(final_trust, step1_cert)  # the old mesh CA's certificates are refused now
+    again = run()
+    assert changed(again) == 0, again[-3000:]

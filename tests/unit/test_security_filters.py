@@ -284,6 +284,14 @@ def test_a_mesh_is_stale_unless_its_record_describes_its_files_ca_and_settings(t
     assert stale_meshes(loosened + [record], t, ["flink"], str(tmp_path), settings) == ["flink"]
     assert stale_meshes(files[1:] + [record], t, ["flink"], str(tmp_path), settings) == ["flink"]  # key gone
     assert stale_meshes(files + [record], t, ["flink"], str(tmp_path), settings[:3] + ["renewed", "lab1"]) == ["flink"]
+    # A CA rollover's next mesh CA (trusted before it signs), then its previous one (trusted after).
+    for step in ("next", "previous"):
+        (tmp_path / f"mesh-flink-ca-{step}.crt").write_text(f"CA {step}\n")
+        assert stale_meshes(files + [record], t, ["flink"], str(tmp_path), settings) == ["flink"]
+        digest = hashlib.sha1(f"CA {step}\n".encode()).hexdigest()
+        assert f"{step}:{digest}" in mesh_record(files, t, "flink", str(tmp_path), settings)
+        (tmp_path / f"mesh-flink-ca-{step}.crt").unlink()
+    assert stale_meshes(files + [record], t, ["flink"], str(tmp_path), settings) == []  # as before the rollover
     (tmp_path / "mesh-flink-ca.crt").write_text("CA two\n")  # a new mesh CA on the controller
     assert stale_meshes(files + [record], t, ["flink"], str(tmp_path), settings) == ["flink"]
     (tmp_path / "mesh-flink-ca.crt").unlink()

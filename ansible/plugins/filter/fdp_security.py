@@ -64,7 +64,8 @@ def mesh_record(found: Iterable[Mapping[str, Any]], tls_dir: str, name: str, pki
                 settings: Iterable[Any]) -> str:
     """What <tls_dir>/.mesh-<name>.verified holds for the mesh's files as one find read them:
     each file's SHA-1, owner, group and mode, the SHA-1 of the mesh CA on the controller
-    (<pki_dir>/mesh-<name>-ca.crt) and the settings the files were made with."""
+    (<pki_dir>/mesh-<name>-ca.crt) - during a CA rollover also of the next or previous mesh CA
+    the hosts trust besides it - and the settings the files were made with."""
     tls_dir = tls_dir.rstrip("/")
     files = {str(f["path"]): f for f in found or ()}
     parts = ["fdp-pki-mesh 1", name]
@@ -72,11 +73,18 @@ def mesh_record(found: Iterable[Mapping[str, Any]], tls_dir: str, name: str, pki
         entry = files.get(f"{tls_dir}/{pattern.format(name)}")
         parts.append("none" if entry is None else ":".join(
             str(entry.get(key, "")) for key in ("checksum", "pw_name", "gr_name", "mode")))
+    base = f"{pki_dir.rstrip('/')}/mesh-{name}-ca"
     try:
-        with open(f"{pki_dir.rstrip('/')}/mesh-{name}-ca.crt", "rb") as ca:
+        with open(f"{base}.crt", "rb") as ca:
             parts.append(hashlib.sha1(ca.read()).hexdigest())
     except FileNotFoundError:
         parts.append("no-ca")
+    for step in ("next", "previous"):  # only while a rollover has them: a record without stays valid
+        try:
+            with open(f"{base}-{step}.crt", "rb") as ca:
+                parts.append(f"{step}:{hashlib.sha1(ca.read()).hexdigest()}")
+        except FileNotFoundError:
+            pass
     parts.extend(str(s) for s in settings)
     return " ".join(parts)
 

@@ -396,9 +396,24 @@ def bundle_count(host):
     return int(host.check_output("grep -c 'BEGIN CERTIFICATE' /etc/fdp/tls/ca.crt"))
 
 
+def mesh_trust(host):
+    """The subjects of the CAs in the flink mesh's truststore (sc2 and sc3 are in the mesh)."""
+    ts_pass = (INV_DIR / "credentials" / "truststore_password").read_text().strip()
+    listing = host.check_output(f"keytool -list -v -storetype pkcs12 -keystore /etc/fdp/tls/mesh-flink-trust.p12 "
+                                f"-storepass '{ts_pass}'")
+    return sorted(re.findall(r"^Owner: (.+)$", listing, re.M))
+
+
+def subject(pem_path):
+    out = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253"],
+                         input=Path(pem_path).read_text(), capture_output=True, text=True, check=True).stdout
+    return out.strip().removeprefix("subject=")
+
+
 def test_ca_rollover_keeps_both_cas_trusted_and_reissues_from_the_new_one():
     pki = INV_DIR / "pki"
     old_ca = fingerprint(pki / "ca.crt")
+    old_mesh_ca = fingerprint(pki / "mesh-flink-ca.crt")
     result = playbook(str(PROJECT / "rotate-ca.yml"))
     assert result.returncode == 0, result.stdout[-3000:]
     # Trust first, everywhere, then reissue; each step followed by the components' apply stages.
@@ -420,6 +435,16 @@ def test_ca_rollover_keeps_both_cas_trusted_and_reissues_from_the_new_one():
         listing = HOSTS[name].check_output(
             f"keytool -list -storetype pkcs12 -keystore /etc/fdp/tls/truststore.p12 -storepass '{ts_pass}'")
         assert listing.count("trustedCertEntry") == 2
+    # The flink mesh's own CA rolled with it: a new mesh CA signs, the old one is still trusted.
+    assert fingerprint(pki / "mesh-flink-ca.crt") not in ("", old_mesh_ca)
+    assert fingerprint(pki / "mesh-flink-ca-previous.crt") == old_mesh_ca
+    assert not (pki / "mesh-flink-ca-next.crt").exists()
+    mesh_cas = sorted([subject(pki / "mesh-flink-ca.crt"), subject(pki / "mesh-flink-ca-previous.crt")])
+    for name in ("sc2", "sc3"):
+        assert mesh_trust(HOSTS[name]) == mesh_cas, name
+        HOSTS[name].check_output("cat > /tmp/new-mesh-ca.pem <<'EOF'\n" + (pki / "mesh-flink-ca.crt").read_text() + "EOF")
+        assert HOSTS[name].run("openssl verify -CAfile /tmp/new-mesh-ca.pem /etc/fdp/tls/mesh-flink.crt").rc == 0, name
+    assert not HOSTS["sc1"].file("/etc/fdp/tls/mesh-flink-trust.p12").exists  # not in the mesh
 
 
 def test_retiring_the_previous_ca_ends_the_overlap():
@@ -427,6 +452,10 @@ def test_retiring_the_previous_ca_ends_the_overlap():
     assert result.returncode == 0, result.stdout[-3000:]
     pki = INV_DIR / "pki"
     assert not (pki / "ca-previous.crt").exists() and len(list((pki / "retired").glob("ca-*.crt"))) == 1
+    assert not (pki / "mesh-flink-ca-previous.crt").exists()
+    assert len(list((pki / "retired").glob("mesh-flink-ca-*.crt"))) == 1
+    for name in ("sc2", "sc3"):
+        assert mesh_trust(HOSTS[name]) == [subject(pki / "mesh-flink-ca.crt")], name
     for name, host in HOSTS.items():
         assert bundle_count(host) == 1
         assert host.check_output("ls /etc/fdp/tls/cas").split() == ["ca.crt"]

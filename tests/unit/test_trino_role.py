@@ -391,7 +391,9 @@ PREFLIGHT_CASES = {
                 m1: {}
             minio:
               hosts:
-                s1: {ansible_host: 198.51.100.11}
+                # A valid pool: the one error is the coordinators' (the order of the components'
+                # checks across hosts is not fixed, and the first failure stops the stage).
+                s1: {ansible_host: 198.51.100.11, minio_drives: [/mnt/minio1, /mnt/minio2, /mnt/minio3, /mnt/minio4]}
         """, {}, "a Trino cluster has exactly one coordinator"),
     "workers without a coordinator": (
         """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ansible_mitogen.affinity
 import ansible_mitogen.loaders
 import ansible_mitogen.strategy
+from ansible.plugins.loader import filter_loader, test_loader
 
 # Mitogen pins Ansible's processes to CPUs. On a machine with fewer than 4 CPUs its policy puts
 # the top-level process and every worker on CPU 1 (CPU 0 is kept for its multiplexer), and
@@ -30,3 +31,12 @@ _Base = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
 class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Base):
     """linear, with Mitogen."""
+
+    def run(self, iterator, play_context):
+        # Every task runs in a worker process forked from this one. A worker that renders a
+        # filter or test short name fills the Jinja plugin caches first: it imports every filter
+        # and test plugin file (Ansible's, the collections' wrappers, the project's). Filled here,
+        # before the first fork, they are inherited instead of rebuilt by each worker.
+        list(filter_loader.all())
+        list(test_loader.all())
+        return super().run(iterator, play_context)

@@ -87,6 +87,9 @@ def test_every_server_runs_hardened_as_its_account(name):
     assert (identities.user, identities.group, identities.mode) == ("root", "seaweedfs", 0o640)
     for consumer in ("trino", "flink", "backups", "hive_metastore"):
         assert secret(f"s3_secret_key/{consumer}") not in host.check_output("ps -eo args")
+    # The inventory's seaweedfs_extra_args reach the volume server (last, after the platform's flags).
+    volume_args = host.check_output("systemctl show -p ExecStart --value seaweedfs-volume")
+    assert "-preStopSeconds=2" in volume_args and volume_args.index("-preStopSeconds=2") > volume_args.index("-dir=")
 
 
 def test_the_masters_agree_on_one_leader():

@@ -35,8 +35,9 @@ class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Base):
     def run(self, iterator, play_context):
         # Every task runs in a worker process forked from this one. A worker that renders a
         # filter or test short name fills the Jinja plugin caches first: it imports every filter
-        # and test plugin file (Ansible's, the collections' wrappers, the project's). Filled here,
-        # before the first fork, they are inherited instead of rebuilt by each worker.
+        # and test plugin file of Ansible's and of the configured plugin paths (the project's;
+        # a collection's plugins load by their full name, on use). Filled here, before the first
+        # fork, they are inherited instead of rebuilt by each worker.
         list(filter_loader.all())
         list(test_loader.all())
         return super().run(iterator, play_context)
